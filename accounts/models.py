@@ -1,0 +1,77 @@
+"""Tenancy: an organisation's account, its workspaces, and the people who work in it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Account(models.Model):
+    """An organisation. Everything a person can see hangs off exactly one account."""
+
+    name = models.CharField(max_length=100, unique=True)
+    retention_days = models.PositiveSmallIntegerField(
+        default=30,
+        help_text="Events older than this many days are removed (historical imports excepted).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Workspace(models.Model):
+    """A data silo inside an account (for example one brand or one region)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="workspaces")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="workspace_name_unique_in_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("audiences:input_list")
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MARKETER = "marketer", "Marketer"
+    SUPPORT = "support", "Support"
+
+
+class Person(models.Model):
+    """A Django user's place in an account, with the role that decides what they may change."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="people")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="people")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MARKETER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account__name", "user__username"]
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "account"], name="person_unique_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()} in {self.account})"
+
+    @property
+    def can_change_setup(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def can_edit_audiences(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MARKETER)

@@ -1,0 +1,193 @@
+"""The Events API: wire-compatible with the mParticle server-to-server Events API v2."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Router
+from ninja.security import HttpBasicAuth
+
+from audiences.ingestion.service import IngestRefused, ingest
+from audiences.ingestion.wire import parse_batch
+from audiences.inputs import secret_matches
+from audiences.models import Input
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, path: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.errors = [{"path": path, "message": message}]
+        self.headers = headers or {}
+
+
+class InputCredentials(HttpBasicAuth):
+    """HTTP Basic with an input's API key and secret; also the place for size and rate limits,
+    which must be checked before the body is read."""
+
+    def authenticate(self, request: HttpRequest, username: str, password: str) -> Input | None:
+        source = Input.objects.select_related("workspace__account").filter(api_key=username).first()
+        if source is None or not secret_matches(source, password):
+            return None
+        if not source.enabled:
+            raise ApiError(403, "Authorization", "this input is disabled")
+        limit = settings.EVENTS_MAX_BATCH_BYTES if request.path.endswith("/events") else settings.EVENTS_MAX_BULK_BYTES
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            raise ApiError(413, "$", f"the body is {length} bytes; the limit here is {limit} bytes")
+        _count_request(source)
+        return source
+
+
+def _count_request(source: Input) -> None:
+    """A per-key fixed window of one second; Redis keeps the count shared between processes."""
+    window = int(time.time())
+    key = f"events-rate:{source.pk}:{window}"
+    cache.add(key, 0, timeout=5)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=5)
+        used = 1
+    if used > source.rate_limit:
+        raise ApiError(
+            429,
+            "$",
+            f"over this key's limit of {source.rate_limit} requests per second",
+            {"Retry-After": str(max(1, window + 1 - int(time.time())))},
+        )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _find_nul(value: Any, path: str = "") -> str | None:
+    """PostgreSQL text cannot hold U+0000; find the first string or key that carries one."""
+    if isinstance(value, str):
+        return path or "$" if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return where
+            found = _find_nul(item, where)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _find_nul(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def read_json(request: HttpRequest, limit: int) -> Any:
+    body = request.body
+    if len(body) > limit:
+        raise ApiError(413, "$", f"the body is {len(body)} bytes; the limit here is {limit} bytes")
+    try:
+        document = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "$", f"the body is not valid JSON: {exc}") from None
+    nul = _find_nul(document)
+    if nul:
+        raise ApiError(400, nul, "text may not contain the NUL character (U+0000)")
+    return document
+
+
+def _store(source: Input, parsed: list, *, historical: bool, bulk: bool) -> JsonResponse:
+    try:
+        result = ingest(source, parsed, historical=historical)
+    except IngestRefused as exc:
+        path = f"[{exc.index}].{exc.field}" if bulk else exc.field
+        raise ApiError(400, path, exc.message) from None
+    return JsonResponse(result.as_json(), status=202)
+
+
+BATCH_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "description": "One batch (see docs/events-api.md)."}}
+        },
+    }
+}
+BULK_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "maxItems": 100, "items": {"type": "object"}},
+            }
+        },
+    }
+}
+ANSWERS = {202: dict, 400: dict, 401: dict, 403: dict, 413: dict, 429: dict}
+
+router = Router(tags=["Events API"], auth=InputCredentials())
+
+
+@router.post("/events", response=ANSWERS, openapi_extra=BATCH_DOC, summary="Upload one batch")
+def upload_batch(request: HttpRequest) -> HttpResponse:
+    document = read_json(request, settings.EVENTS_MAX_BATCH_BYTES)
+    parsed, errors = parse_batch(document)
+    if errors:
+        raise _invalid(errors)
+    return _store(request.auth, [parsed], historical=False, bulk=False)
+
+
+def _bulk(request: HttpRequest, *, historical: bool) -> HttpResponse:
+    document = read_json(request, settings.EVENTS_MAX_BULK_BYTES)
+    if not isinstance(document, list):
+        raise ApiError(400, "$", "a bulk request is a JSON array of batches")
+    if len(document) > settings.EVENTS_MAX_BULK_BATCHES:
+        raise ApiError(
+            400,
+            "$",
+            f"a bulk request holds at most {settings.EVENTS_MAX_BULK_BATCHES} batches, not {len(document)}",
+        )
+    parsed_batches, errors = [], []
+    for index, raw in enumerate(document):
+        size = len(json.dumps(raw, separators=(",", ":")))
+        if size > settings.EVENTS_MAX_BATCH_BYTES:
+            raise ApiError(
+                413,
+                f"[{index}]",
+                f"this batch is {size} bytes; a batch may be at most {settings.EVENTS_MAX_BATCH_BYTES}",
+            )
+        parsed, found = parse_batch(raw, prefix=f"[{index}]")
+        errors.extend(found)
+        parsed_batches.append(parsed)
+    if errors:
+        raise _invalid(errors)
+    return _store(request.auth, parsed_batches, historical=historical, bulk=True)
+
+
+def _invalid(errors: list[dict[str, str]]) -> ApiError:
+    error = ApiError(400, errors[0]["path"], errors[0]["message"])
+    error.errors = errors[:20]
+    return error
+
+
+@router.post("/bulkevents", response=ANSWERS, openapi_extra=BULK_DOC, summary="Upload up to 100 batches")
+def upload_bulk(request: HttpRequest) -> HttpResponse:
+    return _bulk(request, historical=False)
+
+
+@router.post(
+    "/bulkevents/historical",
+    response=ANSWERS,
+    openapi_extra=BULK_DOC,
+    summary="Back-fill up to 100 batches with timestamps older than the retention window",
+)
+def upload_historical(request: HttpRequest) -> HttpResponse:
+    return _bulk(request, historical=True)

@@ -1,0 +1,462 @@
+"""Store batches of the Events API: profiles, identities, attributes, consent and events.
+
+One call stores a whole request (up to 100 batches) in one transaction with set-based
+statements, so a request is all-or-nothing and costs a handful of round trips, not a few
+per event. The web view and `seed_demo` both come through `ingest()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audiences.catalogue import record_catalogue
+from audiences.hashing import bucket, new_mpid
+from audiences.ingestion.wire import DEVICE_IDENTITY_TYPES, ParsedBatch, ParsedEvent
+from audiences.models import Input
+from audiences.models.events import Tier
+from audiences.partitions import ensure_partitions
+
+# Data fields that become columns of the event row; everything else is kept in `extra`.
+EXTRACTED_FIELDS = {
+    "timestamp_unixtime_ms",
+    "custom_attributes",
+    "event_name",
+    "custom_event_type",
+    "screen_name",
+    "product_action",
+    "promotion_action",
+    "product_impressions",
+    "currency_code",
+}
+DEVICE_FIELDS = (
+    "platform",
+    "os_version",
+    "device_model",
+    "device_manufacturer",
+    "brand",
+    "network_carrier",
+    "locale_country",
+    "locale_language",
+    "is_tablet",
+    "att_authorization_status",
+)
+
+
+class IngestRefused(Exception):
+    """The request cannot be stored as a whole; nothing of it was written."""
+
+    def __init__(self, index: int, field: str, message: str):
+        super().__init__(message)
+        self.index = index
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class IngestResult:
+    batches: int = 0
+    duplicate_batches: int = 0
+    events: int = 0
+    dropped_too_old: int = 0
+    dropped_future: int = 0
+    mpids: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"batches": self.batches, "events": self.events}
+        if self.duplicate_batches:
+            body["duplicate_batches"] = self.duplicate_batches
+        if self.dropped_too_old:
+            body["dropped_too_old"] = self.dropped_too_old
+        if self.dropped_future:
+            body["dropped_future"] = self.dropped_future
+        return body
+
+
+@dataclass
+class EventRow:
+    timestamp: dt.datetime
+    event_type: str
+    name: str
+    custom_event_type: str
+    attributes: dict
+    commerce: dict | None
+    extra: dict | None
+    location: tuple[float, float] | None
+
+
+def to_time(ms: int | None, default: dt.datetime) -> dt.datetime:
+    if ms is None:
+        return default
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC)
+
+
+def normalise(event: ParsedEvent, received_at: dt.datetime) -> EventRow:
+    """Turn a wire event into the row the criteria engine reads.
+
+    Installs, upgrades and attribution are derived from the wire types, so criteria can ask
+    for them by kind (see DEFINITION.md).
+    """
+    data = event.data
+    dumped = data.model_dump(exclude_none=True)
+    event_type, name, custom_type, commerce = event.event_type, "", "", None
+    if event_type == "custom_event":
+        name, custom_type = dumped["event_name"], dumped.get("custom_event_type") or "other"
+        if custom_type == "attribution":
+            event_type = "attribution"
+    elif event_type == "screen_view":
+        name = dumped["screen_name"]
+    elif event_type == "commerce_event":
+        action = dumped.get("product_action")
+        name = action["action"] if action else ("promotion" if dumped.get("promotion_action") else "impression")
+        commerce = {
+            key: dumped[key]
+            for key in (
+                "product_action",
+                "promotion_action",
+                "product_impressions",
+                "currency_code",
+                "screen_name",
+            )
+            if key in dumped
+        }
+    elif event_type == "application_state_transition":
+        name = dumped["application_transition_type"]
+        if name == "application_initialized" and dumped.get("is_first_run"):
+            event_type = "install"
+        elif dumped.get("is_upgrade"):
+            event_type = "upgrade"
+    elif event_type == "crash_report":
+        name = dumped.get("class_name") or ""
+    extra = {key: value for key, value in dumped.items() if key not in EXTRACTED_FIELDS} or None
+    where = dumped.get("location") or {}
+    location = None
+    if where.get("latitude") is not None and where.get("longitude") is not None:
+        location = (where["latitude"], where["longitude"])
+    return EventRow(
+        timestamp=to_time(data.timestamp_unixtime_ms, received_at),
+        event_type=event_type,
+        name=name[:500],
+        custom_event_type=custom_type,
+        attributes=dumped.get("custom_attributes") or {},
+        commerce=commerce,
+        extra=extra,
+        location=location,
+    )
+
+
+def identities_of(parsed: ParsedBatch) -> list[tuple[str, str]]:
+    """Every (identity type, value) the batch names, user identities and device ids alike."""
+    found = []
+    if parsed.batch.user_identities:
+        for key, value in parsed.batch.user_identities.model_dump(exclude_none=True).items():
+            if isinstance(value, str) and value:
+                found.append((key, value))
+    if parsed.batch.device_info:
+        for key in DEVICE_IDENTITY_TYPES:
+            value = getattr(parsed.batch.device_info, key)
+            if value:
+                found.append((key, value))
+    return found
+
+
+@dataclass
+class Pending:
+    """One accepted batch on its way into the database."""
+
+    index: int
+    parsed: ParsedBatch
+    events: list[EventRow]
+    identities: list[tuple[str, str]]
+    mpid: int | None = None
+
+
+def ingest(
+    source: Input,
+    batches: list[ParsedBatch],
+    *,
+    historical: bool = False,
+    now: dt.datetime | None = None,
+) -> IngestResult:
+    """Store parsed batches received through `source`; all of them or, on refusal, none."""
+    now = now or timezone.now()
+    workspace = source.workspace
+    account = workspace.account
+    result = IngestResult()
+    oldest = now - dt.timedelta(days=account.retention_days)
+    newest = now + dt.timedelta(seconds=settings.EVENTS_FUTURE_SKEW_SECONDS)
+    tier = Tier.HISTORICAL if historical else Tier.LIVE
+
+    pending: list[Pending] = []
+    for index, parsed in enumerate(batches):
+        batch_time = to_time(parsed.batch.timestamp_unixtime_ms, now)
+        rows = []
+        for event in parsed.events:
+            row = normalise(event, batch_time)
+            if row.timestamp > newest:
+                result.dropped_future += 1
+            elif row.timestamp < oldest and not historical:
+                result.dropped_too_old += 1
+            else:
+                rows.append(row)
+        pending.append(Pending(index=index, parsed=parsed, events=rows, identities=identities_of(parsed)))
+
+    days = {row.timestamp.date() for item in pending for row in item.events}
+    with transaction.atomic():
+        ensure_partitions(account.pk, tier, days)
+        with connection.cursor() as cursor:
+            accepted = _drop_repeated_requests(cursor, source, pending, now)
+            result.duplicate_batches = len(pending) - len(accepted)
+            if not accepted:
+                return result
+            _resolve_profiles(cursor, account.pk, accepted, now)
+            _store_profile_state(cursor, workspace.pk, accepted, now)
+            _store_identities(cursor, account.pk, workspace.pk, accepted, now)
+            result.events = _copy_events(cursor, account.pk, tier, workspace.pk, source.pk, accepted, now)
+        record_catalogue(workspace.pk, accepted, now)
+    result.batches = len(accepted)
+    result.mpids = sorted({item.mpid for item in accepted})
+    return result
+
+
+def _drop_repeated_requests(cursor, source: Input, pending: list[Pending], now: dt.datetime) -> list[Pending]:
+    keyed = [item for item in pending if item.parsed.batch.source_request_id]
+    if not keyed:
+        return pending
+    ids = [item.parsed.batch.source_request_id for item in keyed]
+    cursor.execute(
+        "INSERT INTO audiences_sourcerequest (input_id, source_request_id, received_at) "
+        "SELECT %s, id, %s FROM unnest(%s::text[]) AS id "
+        "ON CONFLICT (input_id, source_request_id) DO NOTHING RETURNING source_request_id",
+        [source.pk, now, ids],
+    )
+    fresh = {row[0] for row in cursor.fetchall()}
+    accepted = []
+    for item in pending:
+        key = item.parsed.batch.source_request_id
+        if key is None:
+            accepted.append(item)
+        elif key in fresh:
+            fresh.discard(key)  # a repeat inside the same request counts as a repeat too
+            accepted.append(item)
+    return accepted
+
+
+def _resolve_profiles(cursor, account_id: int, items: list[Pending], now: dt.datetime) -> None:
+    """Give every batch its mpid: the one it names, else the holder of a known identity, else new."""
+    keys = sorted({f"{account_id}:{kind}:{value}" for item in items for kind, value in item.identities})
+    if keys:
+        # Two requests naming the same new identity must not create two profiles.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(%s::text[]) k", [keys])
+    named = sorted({item.parsed.batch.mpid for item in items if item.parsed.batch.mpid is not None})
+    if named:
+        cursor.execute("SELECT mpid, account_id FROM audiences_profile WHERE mpid = ANY(%s)", [named])
+        for mpid, owner in cursor.fetchall():
+            if owner != account_id:
+                index = next(i.index for i in items if i.parsed.batch.mpid == mpid)
+                raise IngestRefused(index, "mpid", "this mpid belongs to another account")
+
+    holders: dict[tuple[str, str], int] = {}
+    wanted = {pair for item in items if item.parsed.batch.mpid is None for pair in item.identities}
+    if wanted:
+        kinds, values = zip(*sorted(wanted), strict=True)
+        cursor.execute(
+            "SELECT i.identity_type, i.value, min(i.mpid) FROM audiences_identity i "
+            "JOIN unnest(%s::text[], %s::text[]) AS w(kind, value) "
+            "ON i.identity_type = w.kind AND i.value = w.value "
+            "WHERE i.account_id = %s GROUP BY 1, 2",
+            [list(kinds), list(values), account_id],
+        )
+        holders = {(kind, value): mpid for kind, value, mpid in cursor.fetchall()}
+
+    for item in items:
+        mpid = item.parsed.batch.mpid
+        if mpid is None:
+            mpid = next((holders[pair] for pair in item.identities if pair in holders), None)
+        if mpid is None:
+            mpid = new_mpid()
+        item.mpid = mpid
+        # Later batches of the same request that share an identity join this profile.
+        for pair in item.identities:
+            holders.setdefault(pair, mpid)
+
+    mpids = sorted({item.mpid for item in items})
+    cursor.execute(
+        "INSERT INTO audiences_profile (mpid, account_id, sample_bucket, created_at) "
+        "SELECT m, %s, b, %s FROM unnest(%s::bigint[], %s::smallint[]) AS t(m, b) "
+        "ON CONFLICT (mpid) DO NOTHING",
+        [account_id, now, mpids, [bucket(m) for m in mpids]],
+    )
+
+
+def _merge_consent(current: dict, incoming: dict) -> dict:
+    """Keep, per regulation and purpose, the latest consent state received."""
+    merged = {regulation: dict(purposes) for regulation, purposes in current.items()}
+    for regulation, purposes in incoming.items():
+        for purpose, state in (purposes or {}).items():
+            known = merged.setdefault(regulation, {}).get(purpose)
+            if known and (known.get("timestamp_unixtime_ms") or 0) > (state.get("timestamp_unixtime_ms") or 0):
+                continue
+            merged[regulation][purpose] = state
+    return merged
+
+
+def _store_profile_state(cursor, workspace_id: int, items: list[Pending], now: dt.datetime) -> None:
+    """Merge attributes, consent, device, location and attribution into each profile's row."""
+    mpids = sorted({item.mpid for item in items})
+    cursor.execute(
+        "SELECT mpid, first_seen, last_seen, user_attributes, consent, device, latitude, longitude, "
+        "install_attribution, uninstall_attribution FROM audiences_profileworkspace "
+        "WHERE workspace_id = %s AND mpid = ANY(%s) ORDER BY mpid FOR UPDATE",
+        [workspace_id, mpids],
+    )
+    state: dict[int, dict[str, Any]] = {}
+    for row in cursor.fetchall():
+        state[row[0]] = {
+            "first_seen": row[1],
+            "last_seen": row[2],
+            "user_attributes": row[3],
+            "consent": row[4],
+            "device": row[5],
+            "location": (row[6], row[7], None) if row[6] is not None else None,
+            "install": row[8],
+            "uninstall": row[9],
+        }
+    for item in items:
+        batch = item.parsed.batch
+        batch_time = to_time(batch.timestamp_unixtime_ms, now)
+        times = [row.timestamp for row in item.events] or [batch_time]
+        profile = state.setdefault(
+            item.mpid,
+            {
+                "first_seen": min(times),
+                "last_seen": max(times),
+                "user_attributes": {},
+                "consent": {},
+                "device": {},
+                "location": None,
+                "install": None,
+                "uninstall": None,
+            },
+        )
+        profile["first_seen"] = min(profile["first_seen"], *times)
+        profile["last_seen"] = max(profile["last_seen"], *times)
+        attributes = profile["user_attributes"]
+        if batch.user_attributes:
+            attributes.update(batch.user_attributes)
+        for key in batch.deleted_user_attributes or ():
+            attributes.pop(key, None)
+        if batch.consent_state:
+            profile["consent"] = _merge_consent(profile["consent"], batch.consent_state.model_dump(exclude_none=True))
+        if batch.device_info:
+            device = batch.device_info.model_dump(exclude_none=True)
+            profile["device"].update({key: device[key] for key in DEVICE_FIELDS if key in device})
+        for row in item.events:
+            if row.location and (profile["location"] is None or (profile["location"][2] or now) <= row.timestamp):
+                profile["location"] = (row.location[0], row.location[1], row.timestamp)
+            if row.event_type == "attribution":
+                kind = "uninstall" if row.name.lower() == "uninstall" else "install"
+                known = profile[kind]
+                if known is None or known.get("at", "") <= row.timestamp.isoformat():
+                    profile[kind] = {
+                        "publisher": row.attributes.get("publisher"),
+                        "campaign": row.attributes.get("campaign"),
+                        "at": row.timestamp.isoformat(),
+                    }
+
+    ordered = sorted(state.items())
+    cursor.execute(
+        "INSERT INTO audiences_profileworkspace (mpid, workspace_id, first_seen, last_seen, user_attributes, "
+        "consent, device, latitude, longitude, install_attribution, uninstall_attribution) "
+        "SELECT m, %s, f, l, u, c, d, lat, lon, i, un FROM unnest(%s::bigint[], %s::timestamptz[], "
+        "%s::timestamptz[], %s::jsonb[], %s::jsonb[], %s::jsonb[], %s::float8[], %s::float8[], %s::jsonb[], "
+        "%s::jsonb[]) AS t(m, f, l, u, c, d, lat, lon, i, un) "
+        "ON CONFLICT (mpid, workspace_id) DO UPDATE SET first_seen = EXCLUDED.first_seen, "
+        "last_seen = EXCLUDED.last_seen, user_attributes = EXCLUDED.user_attributes, "
+        "consent = EXCLUDED.consent, device = EXCLUDED.device, latitude = EXCLUDED.latitude, "
+        "longitude = EXCLUDED.longitude, install_attribution = EXCLUDED.install_attribution, "
+        "uninstall_attribution = EXCLUDED.uninstall_attribution",
+        [
+            workspace_id,
+            [mpid for mpid, _ in ordered],
+            [p["first_seen"] for _, p in ordered],
+            [p["last_seen"] for _, p in ordered],
+            [json.dumps(p["user_attributes"]) for _, p in ordered],
+            [json.dumps(p["consent"]) for _, p in ordered],
+            [json.dumps(p["device"]) for _, p in ordered],
+            [p["location"][0] if p["location"] else None for _, p in ordered],
+            [p["location"][1] if p["location"] else None for _, p in ordered],
+            [json.dumps(p["install"]) if p["install"] else None for _, p in ordered],
+            [json.dumps(p["uninstall"]) if p["uninstall"] else None for _, p in ordered],
+        ],
+    )
+
+
+def _store_identities(cursor, account_id: int, workspace_id: int, items: list[Pending], now: dt.datetime) -> None:
+    seen: dict[tuple[str, str], int] = {}
+    for item in items:
+        for pair in item.identities:
+            seen.setdefault(pair, item.mpid)
+    if not seen:
+        return
+    ordered = sorted(seen.items())
+    # An identity already held by another profile stays with it (first come, first kept).
+    cursor.execute(
+        "INSERT INTO audiences_identity (account_id, mpid, workspace_id, identity_type, value, first_seen, last_seen) "
+        "SELECT %s, m, %s, k, v, %s, %s FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS t(m, k, v) "
+        "ON CONFLICT (account_id, identity_type, value, workspace_id) DO UPDATE "
+        "SET last_seen = EXCLUDED.last_seen WHERE audiences_identity.mpid = EXCLUDED.mpid",
+        [
+            account_id,
+            workspace_id,
+            now,
+            now,
+            [mpid for _, mpid in ordered],
+            [kind for (kind, _), _ in ordered],
+            [value for (_, value), _ in ordered],
+        ],
+    )
+
+
+def _copy_events(
+    cursor,
+    account_id: int,
+    tier: int,
+    workspace_id: int,
+    input_id: int,
+    items: list[Pending],
+    now: dt.datetime,
+) -> int:
+    count = 0
+    columns = (
+        "account_id, tier, timestamp, workspace_id, input_id, mpid, event_type, name, "
+        "custom_event_type, attributes, commerce, extra, received_at"
+    )
+    with cursor.cursor.copy(f"COPY audiences_event ({columns}) FROM STDIN") as copy:
+        for item in items:
+            for row in item.events:
+                copy.write_row(
+                    (
+                        account_id,
+                        tier,
+                        row.timestamp,
+                        workspace_id,
+                        input_id,
+                        item.mpid,
+                        row.event_type,
+                        row.name,
+                        row.custom_event_type,
+                        json.dumps(row.attributes),
+                        json.dumps(row.commerce) if row.commerce is not None else None,
+                        json.dumps(row.extra) if row.extra is not None else None,
+                        now,
+                    )
+                )
+                count += 1
+    return count

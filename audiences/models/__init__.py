@@ -1,0 +1,32 @@
+from audiences.models.audiences import (
+    Audience,
+    AudienceKind,
+    AudienceStatus,
+    Member,
+    MembershipChange,
+    Tag,
+)
+from audiences.models.catalogue import CatalogueAttribute, CatalogueEvent, DataType
+from audiences.models.events import Event, EventPartition, SourceRequest
+from audiences.models.inputs import Input, Platform
+from audiences.models.profiles import Identity, Profile, ProfileWorkspace
+
+__all__ = [
+    "Audience",
+    "AudienceKind",
+    "AudienceStatus",
+    "CatalogueAttribute",
+    "CatalogueEvent",
+    "DataType",
+    "Event",
+    "EventPartition",
+    "Identity",
+    "Input",
+    "Member",
+    "MembershipChange",
+    "Platform",
+    "Profile",
+    "ProfileWorkspace",
+    "SourceRequest",
+    "Tag",
+]

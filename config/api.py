@@ -1,0 +1,78 @@
+"""One django-ninja API for the Events API (/v2) and the Platform API (/platform/v1).
+
+Both answer faults as {"errors": [{"path", "message"}]} with a 4xx status, never a 500 for
+bad input; the OpenAPI schema of both is served at /platform/v1/openapi.json.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from audiences.events_api import ApiError
+from audiences.events_api import router as events_router
+from audiences.ingestion.wire import location
+
+api = NinjaAPI(
+    title="OpenAudience",
+    version="1",
+    description="The Events API (data in, wire-compatible with the mParticle server-to-server "
+    "Events API v2) and the Platform API (management).",
+    openapi_url="/platform/v1/openapi.json",
+    docs_url="/platform/v1/docs",
+    urls_namespace="api",
+)
+api.add_router("/v2", events_router)
+
+
+def errors(status: int, path: str, message: str, **headers: str) -> HttpResponse:
+    response = api.create_response(HttpRequest(), {"errors": [{"path": path, "message": message}]}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+@api.exception_handler(ApiError)
+def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    response = api.create_response(request, {"errors": exc.errors}, status=exc.status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"errors": [{"path": "Authorization", "message": "missing or wrong credentials"}]},
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Basic realm="OpenAudience"' if request.path.startswith("/v2/") else "Bearer"
+    return response
+
+
+@api.exception_handler(AuthorizationError)
+def forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"errors": [{"path": "Authorization", "message": str(exc) or "not allowed"}]},
+        status=403,
+    )
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    found = []
+    for error in exc.errors:
+        loc = tuple(error.get("loc", ()))
+        # ninja prefixes the parameter source and name ("body", "payload"); drop them.
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            loc = loc[2:] if len(loc) > 1 and loc[0] == "body" else loc[1:]
+        found.append({"path": location(loc) or "$", "message": error.get("msg", "invalid")})
+    return api.create_response(request, {"errors": found}, status=400)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"errors": [{"path": "$", "message": str(exc)}]}, status=exc.status_code)

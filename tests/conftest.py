@@ -1,0 +1,61 @@
+"""Shared fixtures. Personas follow the roles: admin, marketer, support, and an outsider
+who belongs to another account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from accounts.models import Role
+from tests.factories import AccountFactory, PersonFactory, WorkspaceFactory, make_input
+
+
+@dataclass
+class Tenant:
+    account: object
+    workspace: object
+    admin: object
+    marketer: object
+    support: object
+    input: object
+    secret: str
+
+
+def _tenant(name: str) -> Tenant:
+    account = AccountFactory(name=name)
+    workspace = WorkspaceFactory(account=account, name=f"{name} main")
+    people = {role: PersonFactory(account=account, role=role, user__username=f"{name.lower()}-{role}") for role in Role}
+    source, secret = make_input(workspace, name=f"{name} iOS")
+    return Tenant(
+        account=account,
+        workspace=workspace,
+        admin=people[Role.ADMIN].user,
+        marketer=people[Role.MARKETER].user,
+        support=people[Role.SUPPORT].user,
+        input=source,
+        secret=secret,
+    )
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return _tenant("Acme")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    return _tenant("Globex")
+
+
+@pytest.fixture
+def client_for():
+    """A logged-in test client for a user."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
