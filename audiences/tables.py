@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_tables2 as tables
 
-from audiences.models import CatalogueAttribute, Input
+from audiences.models import CatalogueAttribute, DataType, Input
 
 
 class InputTable(tables.Table):

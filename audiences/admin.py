@@ -1,0 +1,143 @@
+"""Django admin for data and audiences. Input secrets are never shown: only their hash exists,
+and it is excluded from every form and list."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+
+from audiences import inputs
+from audiences.models import (
+    Audience,
+    CatalogueAttribute,
+    CatalogueEvent,
+    Event,
+    EventPartition,
+    Identity,
+    Input,
+    Profile,
+    ProfileWorkspace,
+    Tag,
+)
+
+
+@admin.register(Input)
+class InputAdmin(admin.ModelAdmin):
+    list_display = ["name", "platform", "workspace", "api_key", "enabled", "rate_limit", "created_at"]
+    list_filter = ["platform", "enabled", "workspace__account"]
+    search_fields = ["name", "api_key", "workspace__name"]
+    list_select_related = ["workspace__account"]
+    fields = ["workspace", "name", "platform", "enabled", "rate_limit", "api_key", "secret_rotated_at", "created_at"]
+    readonly_fields = ["api_key", "secret_rotated_at", "created_at"]
+    actions = ["rotate", "disable", "enable"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created, secret = inputs.create_input(
+            workspace=obj.workspace, name=obj.name, platform=obj.platform, rate_limit=obj.rate_limit
+        )
+        obj.pk, obj.api_key = created.pk, created.api_key
+        messages.warning(request, f"Secret for {created.api_key} (shown once, copy it now): {secret}")
+
+    @admin.action(description="Rotate the secret of the selected inputs")
+    def rotate(self, request, queryset):
+        for source in queryset:
+            secret = inputs.rotate_secret(source)
+            messages.warning(request, f"New secret for {source.api_key} (shown once, copy it now): {secret}")
+
+    @admin.action(description="Disable the selected inputs")
+    def disable(self, request, queryset):
+        queryset.update(enabled=False)
+
+    @admin.action(description="Enable the selected inputs")
+    def enable(self, request, queryset):
+        queryset.update(enabled=True)
+
+
+class IdentityInline(admin.TabularInline):
+    model = Identity
+    extra = 0
+    fields = ["identity_type", "value", "workspace", "first_seen", "last_seen"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class ProfileWorkspaceInline(admin.StackedInline):
+    model = ProfileWorkspace
+    extra = 0
+    readonly_fields = ["workspace", "first_seen", "last_seen"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["mpid", "account", "sample_bucket", "created_at"]
+    list_filter = ["account"]
+    search_fields = ["=mpid", "identities__value"]
+    list_select_related = ["account"]
+    readonly_fields = ["mpid", "account", "sample_bucket", "created_at"]
+    inlines = [ProfileWorkspaceInline, IdentityInline]
+    show_full_result_count = False
+
+
+@admin.register(Identity)
+class IdentityAdmin(admin.ModelAdmin):
+    list_display = ["identity_type", "value", "profile", "workspace", "last_seen"]
+    list_filter = ["identity_type", "workspace__account"]
+    search_fields = ["=value", "=profile__mpid"]
+    list_select_related = ["workspace", "profile"]
+    raw_id_fields = ["profile"]
+    show_full_result_count = False
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["timestamp", "event_type", "name", "mpid", "workspace", "input"]
+    list_filter = ["event_type", "workspace"]
+    search_fields = ["=mpid", "name"]
+    list_select_related = ["workspace", "input"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EventPartition)
+class EventPartitionAdmin(admin.ModelAdmin):
+    list_display = ["table_name", "account", "tier", "day"]
+    list_filter = ["tier", "account"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CatalogueEvent)
+class CatalogueEventAdmin(admin.ModelAdmin):
+    list_display = ["name", "event_type", "workspace", "first_seen"]
+    list_filter = ["event_type", "workspace"]
+    search_fields = ["name"]
+
+
+@admin.register(CatalogueAttribute)
+class CatalogueAttributeAdmin(admin.ModelAdmin):
+    list_display = ["key", "event_type", "event_name", "detected_type", "override_type", "workspace"]
+    list_filter = ["detected_type", "override_type", "workspace"]
+    search_fields = ["key", "event_name"]
+    list_editable = ["override_type"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "account"]
+    search_fields = ["name"]
+
+
+@admin.register(Audience)
+class AudienceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "status", "account", "calculation_state", "updated_at"]
+    list_filter = ["kind", "status", "account"]
+    search_fields = ["name", "external_name"]
+    filter_horizontal = ["workspaces", "inputs", "tags"]
