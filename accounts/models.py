@@ -75,3 +75,37 @@ class Person(models.Model):
     @property
     def can_edit_audiences(self) -> bool:
         return self.role in (Role.ADMIN, Role.MARKETER)
+
+
+class PlatformToken(models.Model):
+    """A bearer token for the Platform API, acting in one account with one role.
+
+    Only a hash is stored; the token is shown once when created. `prefix` lets people tell
+    tokens apart in lists without revealing them.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MARKETER)
+    prefix = models.CharField(max_length=12, editable=False)
+    token_hash = models.CharField(max_length=80, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["account__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def can_change_setup(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def can_edit_audiences(self) -> bool:
+        return self.role in (Role.ADMIN, Role.MARKETER)

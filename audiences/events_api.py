@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from typing import Any
 
@@ -12,18 +14,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router
 from ninja.security import HttpBasicAuth
 
+from accounts.api import ApiError
 from audiences.ingestion.service import IngestRefused, ingest
 from audiences.ingestion.wire import parse_batch
 from audiences.inputs import secret_matches
 from audiences.models import Input
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, path: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status = status
-        self.errors = [{"path": path, "message": message}]
-        self.headers = headers or {}
 
 
 class InputCredentials(HttpBasicAuth):
@@ -70,23 +65,47 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _find_nul(value: Any, path: str = "") -> str | None:
-    """PostgreSQL text cannot hold U+0000; find the first string or key that carries one."""
-    if isinstance(value, str):
-        return path or "$" if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
-                return where
-            found = _find_nul(item, where)
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _find_nul(item, f"{path}[{index}]")
-            if found:
-                return found
+def _finite(text: str) -> float:
+    # Python reads 1e400 as infinity, which JSON (and PostgreSQL's jsonb) cannot hold.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+# PostgreSQL text and jsonb cannot hold U+0000 nor a lone UTF-16 surrogate (JSON's "\ud800"
+# escapes decode to one); such text is refused with its path rather than failing on storage.
+BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+MAX_DEPTH = 32  # real batches nest five or six levels; deeper documents are refused, not recursed
+
+
+def _path(parts: tuple) -> str:
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "$"
+
+
+def _find_bad_text(document: Any) -> tuple[str, str] | None:
+    """The first place (path, fault) holding text PostgreSQL cannot store, or nesting too deep."""
+    pending: list[tuple[Any, tuple]] = [(document, ())]
+    while pending:
+        value, at = pending.pop()
+        if isinstance(value, str):
+            if BAD_TEXT.search(value):
+                return _path(at), "text may not contain NUL (U+0000) or unpaired surrogates"
+        elif isinstance(value, dict | list):
+            if len(at) >= MAX_DEPTH:
+                return _path(at), f"JSON may nest at most {MAX_DEPTH} levels deep"
+            if isinstance(value, dict):
+                for key in value:
+                    if BAD_TEXT.search(key):
+                        return _path((*at, key)), "text may not contain NUL (U+0000) or unpaired surrogates"
+                children = list(value.items())
+            else:
+                children = list(enumerate(value))
+            # Reversed onto the stack, so faults are found in document order.
+            pending.extend((item, (*at, key)) for key, item in reversed(children))
     return None
 
 
@@ -95,12 +114,14 @@ def read_json(request: HttpRequest, limit: int) -> Any:
     if len(body) > limit:
         raise ApiError(413, "$", f"the body is {len(body)} bytes; the limit here is {limit} bytes")
     try:
-        document = json.loads(body, parse_constant=_reject_constant)
+        document = json.loads(body, parse_constant=_reject_constant, parse_float=_finite)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "$", f"the body is not valid JSON: {exc}") from None
-    nul = _find_nul(document)
-    if nul:
-        raise ApiError(400, nul, "text may not contain the NUL character (U+0000)")
+    except RecursionError:
+        raise ApiError(400, "$", f"JSON may nest at most {MAX_DEPTH} levels deep") from None
+    fault = _find_bad_text(document)
+    if fault:
+        raise ApiError(400, *fault)
     return document
 
 
@@ -141,7 +162,7 @@ def upload_batch(request: HttpRequest) -> HttpResponse:
     document = read_json(request, settings.EVENTS_MAX_BATCH_BYTES)
     parsed, errors = parse_batch(document)
     if errors:
-        raise _invalid(errors)
+        raise ApiError.many(400, errors)
     return _store(request.auth, [parsed], historical=False, bulk=False)
 
 
@@ -168,14 +189,8 @@ def _bulk(request: HttpRequest, *, historical: bool) -> HttpResponse:
         errors.extend(found)
         parsed_batches.append(parsed)
     if errors:
-        raise _invalid(errors)
+        raise ApiError.many(400, errors)
     return _store(request.auth, parsed_batches, historical=historical, bulk=True)
-
-
-def _invalid(errors: list[dict[str, str]]) -> ApiError:
-    error = ApiError(400, errors[0]["path"], errors[0]["message"])
-    error.errors = errors[:20]
-    return error
 
 
 @router.post("/bulkevents", response=ANSWERS, openapi_extra=BULK_DOC, summary="Upload up to 100 batches")

@@ -28,6 +28,7 @@ class CatalogueTable(tables.Table):
         template_name="audiences/catalogue_override_cell.html",
         verbose_name="Treat as",
         orderable=False,
+        extra_context={"data_types": DataType.choices},
     )
 
     class Meta:

@@ -10,9 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
-from audiences.events_api import ApiError
+from accounts.api import ApiError
 from audiences.events_api import router as events_router
 from audiences.ingestion.wire import location
+from audiences.platform_api import router as platform_router
 
 api = NinjaAPI(
     title="OpenAudience",
@@ -24,6 +25,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/v2", events_router)
+api.add_router("/platform/v1", platform_router)
 
 
 def errors(status: int, path: str, message: str, **headers: str) -> HttpResponse:

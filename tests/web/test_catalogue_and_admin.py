@@ -35,6 +35,11 @@ def test_catalogue_lists_this_workspaces_keys_and_filters_them(tenant, other_ten
 
 def test_a_marketer_overrides_the_detected_type(tenant, client_for):
     attribute = _attribute(tenant.workspace, "price", "string")
+    page = client_for(tenant.marketer).get(reverse("audiences:catalogue")).content.decode()
+    assert '<option value="number"' in page
+    assert (
+        '<option value="number"' not in client_for(tenant.support).get(reverse("audiences:catalogue")).content.decode()
+    )
     client_for(tenant.marketer).post(
         reverse("audiences:catalogue_override", args=[attribute.pk]), {"override_type": "number"}
     )

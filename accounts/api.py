@@ -1,0 +1,50 @@
+"""What every JSON API shares: the error carrying paths, bearer tokens and role checks."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja.errors import AuthorizationError
+from ninja.security import HttpBearer
+
+from accounts import tokens
+from accounts.models import PlatformToken
+
+
+class ApiError(Exception):
+    """A 4xx answer with the JSON paths of the faults: {"errors": [{"path", "message"}]}."""
+
+    def __init__(self, status: int, path: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.errors = [{"path": path, "message": message}]
+        self.headers = headers or {}
+
+    @classmethod
+    def many(cls, status: int, errors: list[dict[str, str]]) -> ApiError:
+        error = cls(status, errors[0]["path"], errors[0]["message"])
+        error.errors = errors[:20]
+        return error
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> PlatformToken | None:
+        return tokens.authenticate(token)
+
+
+def caller(request: HttpRequest) -> PlatformToken:
+    return request.auth
+
+
+def require_editor(request: HttpRequest) -> PlatformToken:
+    """Admins and marketers change audiences; support tokens only read."""
+    token = caller(request)
+    if not token.can_edit_audiences:
+        raise AuthorizationError(message="this token's role (support) can read but not change audiences")
+    return token
+
+
+def require_admin(request: HttpRequest) -> PlatformToken:
+    token = caller(request)
+    if not token.can_change_setup:
+        raise AuthorizationError(message="only an admin token can change Setup")
+    return token
