@@ -307,6 +307,11 @@ def _merge_consent(current: dict, incoming: dict) -> dict:
     return merged
 
 
+def _json(value: Any) -> Any:
+    # Django's psycopg setup hands jsonb to raw cursors as text (JSONField decodes it itself).
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _store_profile_state(cursor, workspace_id: int, items: list[Pending], now: dt.datetime) -> None:
     """Merge attributes, consent, device, location and attribution into each profile's row."""
     mpids = sorted({item.mpid for item in items})
@@ -321,12 +326,12 @@ def _store_profile_state(cursor, workspace_id: int, items: list[Pending], now: d
         state[row[0]] = {
             "first_seen": row[1],
             "last_seen": row[2],
-            "user_attributes": row[3],
-            "consent": row[4],
-            "device": row[5],
+            "user_attributes": _json(row[3]),
+            "consent": _json(row[4]),
+            "device": _json(row[5]),
             "location": (row[6], row[7], None) if row[6] is not None else None,
-            "install": row[8],
-            "uninstall": row[9],
+            "install": _json(row[8]),
+            "uninstall": _json(row[9]),
         }
     for item in items:
         batch = item.parsed.batch
