@@ -109,9 +109,10 @@ class Command(BaseCommand):
             self.say(f"Database: {self._database_description()}")
             self.say(f"Celery broker: {services.describe_broker(settings.CELERY_BROKER_URL)}")
             call_command("migrate", interactive=False, verbosity=1)
-            self.seed(options["profiles"])
             username, password = options["username"], envstr("DEMO_PASSWORD") or _remembered_password()
-            ensure_demo_login(username, password)
+            self.seed(options["profiles"], password)
+            person = ensure_demo_login(username, password)
+            others = colleagues_with_password(person, password)
             connections.close_all()  # the children open their own connections
             env = self.child_environment(url)
             logs = services.VAR_DIR / "log"
@@ -131,7 +132,7 @@ class Command(BaseCommand):
             children.append(self.start("beat", beat, env, logs, grace_seconds=10))
             children.append(self.start("web", web, env, logs, grace_seconds=15))
             self.wait_for_web(url, children)
-            self.banner(url, username, password, children)
+            self.banner(url, person, password, others, children)
             while True:
                 for child in children:
                     if child.process.poll() is not None:
@@ -161,7 +162,7 @@ class Command(BaseCommand):
             return f"embedded PostgreSQL in {found.pgdata} ({state})"
         return f"DATABASE_URL, {services.describe_database(settings.DATABASE_URL)}"
 
-    def seed(self, profiles: int | None) -> None:
+    def seed(self, profiles: int | None, password: str) -> None:
         commands = get_commands()
         if SEED_COMMAND not in commands:
             self.say(
@@ -174,10 +175,11 @@ class Command(BaseCommand):
             return
         command = load_command_class(commands[SEED_COMMAND], SEED_COMMAND)
         parser = command.create_parser("manage.py", SEED_COMMAND)
-        accepts_profiles = any("--profiles" in action.option_strings for action in parser._actions)
-        kwargs = {}
+        accepts = {option for action in parser._actions for option in action.option_strings}
+        # The seeded people (admin, marketer, support) get the demo login's password.
+        kwargs: dict[str, object] = {"password": password} if "--password" in accepts else {}
         if profiles:
-            if accepts_profiles:
+            if "--profiles" in accepts:
                 kwargs["profiles"] = profiles
             else:
                 self.say(f"`{SEED_COMMAND}` has no --profiles option; seeding its default amount.")
@@ -229,15 +231,18 @@ class Command(BaseCommand):
             time.sleep(0.3)
         raise CommandError(f"The web server did not answer at {probe} within {timeout:.0f} s.")
 
-    def banner(self, url: str, username: str, password: str, children: list[Child]) -> None:
+    def banner(self, url: str, person: Person, password: str, others: list[str], children: list[Child]) -> None:
         logs = ", ".join(str(child.log_path) for child in children)
+        login = f"{person.user.username} / {password}   (admin of {person.account})"
+        if others:
+            login += f"\n                      {', '.join(others)} have the same password"
         self.say(
             self.style.SUCCESS("\nOpenAudience demo is running.\n")
             + f"  App:                {url}/\n"
             + f"  Admin:              {url}/admin/\n"
             + f"  Platform API docs:  {url}/platform/v1/docs\n"
             + f"  Events API:         {url}/v2/\n"
-            + f"  Log in as:          {username} / {password}\n"
+            + f"  Log in as:          {login}\n"
             + f"  Logs:               {logs}\n"
             + "Press Ctrl-C to stop everything."
         )
@@ -268,6 +273,13 @@ def ensure_demo_login(username: str, password: str) -> Person:
         Workspace.objects.create(account=account, name="Demo")
     person, _ = Person.objects.update_or_create(user=user, account=account, defaults={"role": Role.ADMIN})
     return person
+
+
+def colleagues_with_password(person: Person, password: str) -> list[str]:
+    """Other people of the demo account who sign in with the same password (the seeded
+    marketer and support person), so the banner can offer every role."""
+    people = Person.objects.filter(account=person.account).exclude(user=person.user).select_related("user")
+    return [other.user.username for other in people if other.user.check_password(password)]
 
 
 def _gunicorn_has(setting: str) -> bool:
