@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -124,6 +124,8 @@ def _profile_out(profile: Profile) -> dict[str, Any]:
 
 @router.get("/profiles/{mpid}", response=ProfileOut, summary="One profile")
 def get_profile(request: HttpRequest, mpid: int) -> dict[str, Any]:
+    if not -(2**63) <= mpid < 2**63:
+        raise Http404("no such profile")
     profile = get_object_or_404(Profile, mpid=mpid, account=caller(request).account)
     return _profile_out(profile)
 

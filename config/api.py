@@ -6,11 +6,12 @@ bad input; the OpenAPI schema of both is served at /platform/v1/openapi.json.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from accounts.api import ApiError
+from audiences.audiences_api import router as audiences_router
 from audiences.events_api import router as events_router
 from audiences.ingestion.wire import location
 from audiences.platform_api import router as platform_router
@@ -26,6 +27,7 @@ api = NinjaAPI(
 )
 api.add_router("/v2", events_router)
 api.add_router("/platform/v1", platform_router)
+api.add_router("/platform/v1", audiences_router)
 
 
 def errors(status: int, path: str, message: str, **headers: str) -> HttpResponse:
@@ -78,3 +80,8 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"errors": [{"path": "$", "message": str(exc)}]}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"errors": [{"path": "$", "message": str(exc) or "not found"}]}, status=404)

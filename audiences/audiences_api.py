@@ -1,0 +1,290 @@
+"""Platform API: audiences (list, create, read, change, delete, activate, members, clone)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from accounts.api import ApiError, TokenAuth, caller, require_editor
+from audiences import services
+from audiences.metrics import metrics_for
+from audiences.models import Audience, Member, Tag
+
+router = Router(tags=["Platform API: audiences"], auth=TokenAuth())
+
+
+class Error(Schema):
+    path: str
+    message: str
+
+
+class Errors(Schema):
+    errors: list[Error]
+
+
+class AudienceOut(Schema):
+    id: int
+    name: str
+    external_name: str
+    kind: str
+    scope: Literal["single", "multi"]
+    workspace_ids: list[int]
+    input_ids: list[int]
+    status: str
+    access: str
+    tags: list[str]
+    size: int
+    adds_24h: int
+    drops_24h: int
+    volatility: float | None
+    connected_outputs: int
+    created_by: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    definition: dict[str, Any] | None = None
+
+
+class AudienceCreate(Schema):
+    name: str
+    external_name: str = ""
+    kind: Literal["realtime", "standard"] = "realtime"
+    workspace_ids: list[int] = Field(min_length=1)
+    input_ids: list[int] | None = None
+    definition: dict[str, Any] | None = None
+    tags: list[str] = []
+    access: Literal["private", "view_only", "usable"] = "private"
+
+    model_config = {"extra": "forbid"}
+
+
+class AudienceChange(Schema):
+    name: str | None = None
+    external_name: str | None = None
+    definition: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    access: Literal["private", "view_only", "usable"] | None = None
+    input_ids: list[int] | None = None
+
+    model_config = {"extra": "forbid"}
+
+
+class AudienceFilter(Schema):
+    kind: Literal["realtime", "standard"] | None = None
+    scope: Literal["single", "multi"] | None = None
+    tag: list[str] = Field(default_factory=list, description="Repeatable; every tag given must be on the audience.")
+    q: str | None = Field(default=None, max_length=100)
+    limit: int = Field(default=100, ge=1, le=500)
+    offset: int = Field(default=0, ge=0)
+
+
+def _audiences(request: HttpRequest):
+    return Audience.objects.filter(account=caller(request).account)
+
+
+def _with_relations(queryset):
+    return queryset.select_related("created_by").prefetch_related(
+        "workspaces", "inputs", Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def _out(audiences: list[Audience], *, with_definition: bool = False) -> list[dict[str, Any]]:
+    metrics = metrics_for(audiences)
+    rows = []
+    for audience in audiences:
+        numbers = metrics[audience.pk]
+        rows.append(
+            {
+                "id": audience.pk,
+                "name": audience.name,
+                "external_name": audience.forwarded_name,
+                "kind": audience.kind,
+                "scope": "multi" if audience.multi_workspace else "single",
+                "workspace_ids": sorted(w.pk for w in audience.workspaces.all()),
+                "input_ids": sorted(i.pk for i in audience.inputs.all()),
+                "status": audience.status,
+                "access": audience.access,
+                "tags": [t.name for t in audience.tags.all()],
+                "size": numbers.size,
+                "adds_24h": numbers.adds_24h,
+                "drops_24h": numbers.drops_24h,
+                "volatility": numbers.volatility,
+                "connected_outputs": 0,
+                "created_by": audience.created_by.get_username() if audience.created_by else None,
+                "created_at": audience.created_at,
+                "updated_at": audience.updated_at,
+                "definition": audience.definition if with_definition else None,
+            }
+        )
+    return rows
+
+
+def _one(request: HttpRequest, audience_id: int) -> Audience:
+    """The caller's audience or a 404; another account's audience does not exist for them."""
+    if not 0 < audience_id < 2**63:
+        raise Http404("no such audience")
+    return get_object_or_404(_with_relations(_audiences(request)), pk=audience_id)
+
+
+def _refused(exc: services.AudienceRefused) -> ApiError:
+    return ApiError.many(400, exc.errors)
+
+
+@router.get("/audiences", response=list[AudienceOut], summary="List audiences with their metrics")
+def list_audiences(request: HttpRequest, filters: Query[AudienceFilter]) -> list[dict[str, Any]]:
+    queryset = _audiences(request)
+    if filters.kind:
+        queryset = queryset.filter(kind=filters.kind)
+    if filters.scope:
+        queryset = queryset.filter(multi_workspace=filters.scope == "multi")
+    for tag in filters.tag:
+        queryset = queryset.filter(tags__name__iexact=tag)
+    if filters.q:
+        queryset = queryset.filter(name__icontains=filters.q)
+    page = list(_with_relations(queryset.order_by("name", "pk"))[filters.offset : filters.offset + filters.limit])
+    return _out(page)
+
+
+@router.post("/audiences", response={201: AudienceOut, 400: Errors, 403: Errors}, summary="Create an audience")
+def create_audience(request: HttpRequest, payload: AudienceCreate) -> Status:
+    token = require_editor(request)
+    try:
+        audience = services.create_audience(
+            account=token.account,
+            acting_user=token.created_by,
+            name=payload.name,
+            external_name=payload.external_name,
+            workspace_ids=payload.workspace_ids,
+            input_ids=payload.input_ids,
+            definition=payload.definition,
+            tags=payload.tags,
+            kind=payload.kind,
+            access=payload.access,
+        )
+    except services.AudienceRefused as exc:
+        raise _refused(exc) from None
+    return Status(201, _out([_one(request, audience.pk)], with_definition=True)[0])
+
+
+@router.get("/audiences/{audience_id}", response=AudienceOut, summary="One audience with its definition")
+def get_audience(request: HttpRequest, audience_id: int) -> dict[str, Any]:
+    return _out([_one(request, audience_id)], with_definition=True)[0]
+
+
+@router.patch("/audiences/{audience_id}", response={200: AudienceOut, 400: Errors, 403: Errors})
+def change_audience(request: HttpRequest, audience_id: int, payload: AudienceChange) -> dict[str, Any]:
+    token = require_editor(request)
+    audience = _one(request, audience_id)
+    try:
+        services.update_audience(audience, acting_user=token.created_by, **payload.model_dump(exclude_unset=True))
+    except services.AudienceRefused as exc:
+        raise _refused(exc) from None
+    return _out([_one(request, audience_id)], with_definition=True)[0]
+
+
+class NestingAudience(Schema):
+    id: int
+    name: str
+    created_by: str | None
+
+
+class InUse(Schema):
+    errors: list[Error]
+    nesting_audiences: list[NestingAudience]
+
+
+@router.delete("/audiences/{audience_id}", response={204: None, 403: Errors, 409: InUse})
+def delete_audience(request: HttpRequest, audience_id: int):
+    token = require_editor(request)
+    audience = _one(request, audience_id)
+    try:
+        services.delete_audience(audience, acting_user=token.created_by)
+    except services.AudienceInUse as exc:
+        nesting = [
+            {"id": a.pk, "name": a.name, "created_by": a.created_by.get_username() if a.created_by else None}
+            for a in exc.nesting
+        ]
+        return Status(
+            409,
+            {
+                "errors": [{"path": "$", "message": "other audiences use this one as a criterion; change them first"}],
+                "nesting_audiences": nesting,
+            },
+        )
+    return HttpResponse(status=204)
+
+
+class Accepted(Schema):
+    id: int
+    status: str
+
+
+@router.post("/audiences/{audience_id}/activate", response={202: Accepted, 400: Errors, 403: Errors})
+def activate(request: HttpRequest, audience_id: int) -> Status:
+    token = require_editor(request)
+    audience = _one(request, audience_id)
+    try:
+        services.activate(audience, acting_user=token.created_by)
+    except services.AudienceRefused as exc:
+        raise _refused(exc) from None
+    return Status(202, {"id": audience.pk, "status": audience.status})
+
+
+@router.post("/audiences/{audience_id}/deactivate", response={202: Accepted, 403: Errors})
+def deactivate(request: HttpRequest, audience_id: int) -> Status:
+    token = require_editor(request)
+    audience = _one(request, audience_id)
+    services.deactivate(audience, acting_user=token.created_by)
+    return Status(202, {"id": audience.pk, "status": audience.status})
+
+
+class CalculationOut(Schema):
+    state: str
+    progress: float
+    calculated_at: dt.datetime | None
+    error: str | None
+
+
+@router.get("/audiences/{audience_id}/calculation", response=CalculationOut)
+def calculation(request: HttpRequest, audience_id: int) -> dict[str, Any]:
+    audience = _one(request, audience_id)
+    return {
+        "state": audience.calculation_state,
+        "progress": audience.calculation_progress,
+        "calculated_at": audience.calculated_at,
+        "error": audience.calculation_error or None,
+    }
+
+
+class MembersQuery(Schema):
+    after: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1, description="Answer mpids above this one.")
+    limit: int = Field(default=1000, ge=1, le=10000)
+
+
+class MembersOut(Schema):
+    mpids: list[int]
+    next: int | None = Field(description="Pass as `after` for the next page; null on the last page.")
+
+
+@router.get("/audiences/{audience_id}/members", response=MembersOut, summary="Current members, by ascending mpid")
+def members(request: HttpRequest, audience_id: int, page: Query[MembersQuery]) -> dict[str, Any]:
+    audience = _one(request, audience_id)
+    queryset = Member.objects.filter(audience=audience).order_by("mpid")
+    if page.after is not None:
+        queryset = queryset.filter(mpid__gt=page.after)
+    mpids = list(queryset.values_list("mpid", flat=True)[: page.limit + 1])
+    more = len(mpids) > page.limit
+    mpids = mpids[: page.limit]
+    return {"mpids": mpids, "next": mpids[-1] if more else None}
+
+
+@router.post("/audiences/{audience_id}/clone", response={201: AudienceOut, 403: Errors})
+def clone(request: HttpRequest, audience_id: int) -> Status:
+    token = require_editor(request)
+    copy = services.clone_audience(_one(request, audience_id), acting_user=token.created_by)
+    return Status(201, _out([_one(request, copy.pk)], with_definition=True)[0])
