@@ -99,12 +99,15 @@ def embedded_database_url() -> str:
     return embedded.url
 
 
-def stop_embedded_database() -> bool:
-    """Stop the embedded PostgreSQL if this very process started it; True when it stopped."""
+def stop_embedded_database(*, even_if_found_running: bool = False) -> bool:
+    """Stop the embedded PostgreSQL if this very process started it (or, with
+    even_if_found_running, attached to it); True when it stopped."""
     global embedded
     found = embedded
     # Forked children (gunicorn workers, Celery pool processes) inherit atexit handlers.
-    if found is None or not found.started_here or found.owner_pid != os.getpid():
+    if found is None or found.owner_pid != os.getpid():
+        return False
+    if not (found.started_here or even_if_found_running):
         return False
     from pgserver._commands import pg_ctl
     from pgserver.utils import PostmasterInfo

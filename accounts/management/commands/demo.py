@@ -65,15 +65,15 @@ class Child:
         return ""
 
     def stop(self) -> None:
-        """SIGTERM the child's whole process group (gunicorn workers, Celery pool processes),
-        wait for it to finish what it is doing, then SIGKILL whatever is left."""
-        group = self.process.pid
+        """SIGTERM the child itself (gunicorn's arbiter, Celery's main process), which stops
+        its own workers after they finish what they are doing; SIGKILL whatever is left of
+        its process group after the grace period."""
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGTERM)
+            self.process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(self.grace_seconds)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
         self.log.close()
@@ -158,7 +158,7 @@ class Command(BaseCommand):
     def _database_description(self) -> str:
         found = services.embedded
         if found is not None and found.url == settings.DATABASE_URL:
-            state = "started" if found.started_here else "already running, left running afterwards"
+            state = "started" if found.started_here else "found running"
             return f"embedded PostgreSQL in {found.pgdata} ({state})"
         return f"DATABASE_URL, {services.describe_database(settings.DATABASE_URL)}"
 
@@ -250,10 +250,14 @@ class Command(BaseCommand):
     def shutdown(self, children: list[Child]) -> None:
         # Web first (no new work), then beat, then the worker, which finishes its task.
         for child in reversed(children):
-            if child.process.poll() is None:
-                self.say(f"Stopping {child.name}...")
+            running = child.process.poll() is None
+            started = time.monotonic()
             child.stop()
-        if services.stop_embedded_database():
+            if running:
+                self.say(f"Stopped {child.name} in {time.monotonic() - started:.1f} s.")
+        # Also when it was found running (left over from a demo that was killed outright):
+        # the server under ./var is this checkout's own, and the demo leaves nothing behind.
+        if services.stop_embedded_database(even_if_found_running=True):
             self.say("Stopped the embedded PostgreSQL.")
         self.say("Demo stopped.")
 
