@@ -16,7 +16,45 @@ from audiences.events_api import router as events_router
 from audiences.ingestion.wire import location
 from audiences.platform_api import router as platform_router
 
-api = NinjaAPI(
+ERROR_ANSWERS = {
+    "400": "Bad input; each error names the JSON path of the fault",
+    "401": "Missing or wrong credentials",
+    "403": "The credentials do not allow this",
+    "404": "No such object in this account",
+}
+
+
+class OpenAudienceAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Every operation may answer the shared error body; say so once, here, for all of them."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        errors = {
+            "type": "object",
+            "required": ["errors"],
+            "properties": {
+                "errors": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["path", "message"],
+                        "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                }
+            },
+        }
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                answers = operation.setdefault("responses", {})
+                for status, description in ERROR_ANSWERS.items():
+                    if status not in answers and int(status) not in answers:
+                        answers[status] = {
+                            "description": description,
+                            "content": {"application/json": {"schema": errors}},
+                        }
+        return schema
+
+
+api = OpenAudienceAPI(
     title="OpenAudience",
     version="1",
     description="The Events API (data in, wire-compatible with the mParticle server-to-server "
