@@ -130,6 +130,9 @@ SECURE_CSP = {
 MAILERS = {"default": {"BACKEND": envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "openaudience@localhost")
 
+# Partner credentials are encrypted with this key (derived from SECRET_KEY when unset).
+OUTPUTS_ENCRYPTION_KEY = envstr("OUTPUTS_ENCRYPTION_KEY")
+
 # Events API limits (documented in docs/events-api.md).
 EVENTS_MAX_BATCH_BYTES = envint("EVENTS_MAX_BATCH_BYTES", 256 * 1024)
 EVENTS_MAX_BULK_BYTES = envint("EVENTS_MAX_BULK_BYTES", 16 * 1024 * 1024)

@@ -10,38 +10,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
+from accounts.identities import ALL_IDENTITY_TYPES, DEVICE_IDENTITY_TYPES, USER_IDENTITY_TYPES  # noqa: F401
+
 MPID = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 Timestamp = Annotated[int, Field(ge=0, le=32503680000000)]  # ms, up to the year 3000
 Scalar = str | int | float | bool | None
 AttributeValue = Scalar | list[Scalar]
 
-USER_IDENTITY_TYPES = (
-    "customerid",
-    "email",
-    "other",
-    *(f"other_id_{n}" for n in range(2, 11)),
-    "mobile_number",
-    "phone_number_2",
-    "phone_number_3",
-    "facebook",
-    "twitter",
-    "google",
-    "microsoft",
-    "yahoo",
-    "alias",
-    "facebook_custom_audience_id",
-)
-DEVICE_IDENTITY_TYPES = (
-    "ios_advertising_id",
-    "android_advertising_id",
-    "ios_idfv",
-    "android_uuid",
-    "push_token",
-    "roku_advertising_id",
-    "fire_advertising_id",
-    "microsoft_advertising_id",
-)
-IDENTITY_TYPES = USER_IDENTITY_TYPES + DEVICE_IDENTITY_TYPES
+IDENTITY_TYPES = ALL_IDENTITY_TYPES
 
 
 class Open(BaseModel):
@@ -186,7 +162,11 @@ class ConsentPurpose(Open):
     hardware_id: str | None = None
 
 
-class ConsentState(Open):
+class ConsentState(BaseModel):
+    # Consent is merged per regulation and purpose; only the two regulations of the wire
+    # format have that shape, so other keys are ignored rather than merged as garbage.
+    model_config = ConfigDict(extra="ignore")
+
     gdpr: dict[str, ConsentPurpose] | None = None
     ccpa: dict[str, ConsentPurpose] | None = None
 
@@ -211,8 +191,20 @@ class DeviceInfo(Open):
     fire_advertising_id: str | None = None
     microsoft_advertising_id: str | None = None
 
+    @field_validator(*DEVICE_IDENTITY_TYPES)
+    @classmethod
+    def id_not_too_long(cls, value: str | None) -> str | None:
+        # Device ids are stored as identities, whose values hold at most 500 characters.
+        if value is not None and len(value) > 500:
+            raise ValueError("a device id is at most 500 characters")
+        return value
 
-class UserIdentities(Open):
+
+class UserIdentities(BaseModel):
+    # Only the identity types of the wire format become identities; other keys are accepted
+    # and ignored rather than stored under a made-up identity type.
+    model_config = ConfigDict(extra="ignore")
+
     customerid: str | None = None
     email: str | None = None
     other: str | None = None
@@ -280,17 +272,35 @@ def location(loc: tuple) -> str:
     return path
 
 
-def errors_of(exc: ValidationError, prefix: str) -> list[dict[str, str]]:
-    found = []
+def _json_loc(loc: tuple, raw: Any, missing: bool) -> tuple:
+    """Drop the union member names pydantic puts in a location ("user_attributes.bad.str"):
+    keep only the parts that lead through the document received, and a missing key at the end."""
+    kept: list = []
+    here = raw
+    for number, part in enumerate(loc):
+        if (isinstance(here, dict) and part in here) or (
+            isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)
+        ):
+            here = here[part]
+        elif missing and number == len(loc) - 1:
+            pass
+        else:
+            here = None  # a union member's name: it names no place in the document
+            continue
+        kept.append(part)
+    return tuple(kept)
+
+
+def errors_of(exc: ValidationError, prefix: str, raw: Any) -> list[dict[str, str]]:
+    """Faults as {path, message}; a value refused by every member of a union is one fault."""
+    by_path: dict[str, list[str]] = {}
     for error in exc.errors(include_url=False):
-        path = location(error["loc"])
-        found.append(
-            {
-                "path": f"{prefix}.{path}" if prefix and path else prefix or path,
-                "message": error["msg"],
-            }
-        )
-    return found
+        path = location(_json_loc(error["loc"], raw, error["type"] == "missing"))
+        path = f"{prefix}.{path}" if prefix and path else prefix or path
+        messages = by_path.setdefault(path, [])
+        if error["msg"] not in messages:
+            messages.append(error["msg"])
+    return [{"path": path, "message": "; ".join(messages)} for path, messages in by_path.items()]
 
 
 def parse_batch(raw: Any, prefix: str = "") -> tuple[ParsedBatch | None, list[dict[str, str]]]:
@@ -302,7 +312,7 @@ def parse_batch(raw: Any, prefix: str = "") -> tuple[ParsedBatch | None, list[di
     try:
         batch = Batch.model_validate(raw)
     except ValidationError as exc:
-        errors.extend(errors_of(exc, prefix))
+        errors.extend(errors_of(exc, prefix, raw))
     events: list[ParsedEvent] = []
     raw_events = raw.get("events")
     if isinstance(raw_events, list):
@@ -320,7 +330,7 @@ def parse_batch(raw: Any, prefix: str = "") -> tuple[ParsedBatch | None, list[di
             try:
                 events.append(ParsedEvent(event_type=event_type, data=shape.model_validate(data)))
             except ValidationError as exc:
-                errors.extend(errors_of(exc, f"{at}.data"))
+                errors.extend(errors_of(exc, f"{at}.data", data))
     if errors:
         return None, errors
     return ParsedBatch(batch=batch, events=events), []
