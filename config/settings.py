@@ -133,6 +133,11 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "openaudience@localhost")
 # Partner credentials are encrypted with this key (derived from SECRET_KEY when unset).
 OUTPUTS_ENCRYPTION_KEY = envstr("OUTPUTS_ENCRYPTION_KEY")
 
+# Forwarding: retries with exponential backoff and full jitter, then a fault.
+FORWARDING_MAX_ATTEMPTS = envint("FORWARDING_MAX_ATTEMPTS", 8)
+FORWARDING_BACKOFF_BASE_SECONDS = float(envint("FORWARDING_BACKOFF_BASE_MS", 1000)) / 1000
+FORWARDING_BACKOFF_CAP_SECONDS = float(envint("FORWARDING_BACKOFF_CAP_MS", 300_000)) / 1000
+
 # Events API limits (documented in docs/events-api.md).
 EVENTS_MAX_BATCH_BYTES = envint("EVENTS_MAX_BATCH_BYTES", 256 * 1024)
 EVENTS_MAX_BULK_BYTES = envint("EVENTS_MAX_BULK_BYTES", 16 * 1024 * 1024)
@@ -150,6 +155,14 @@ CELERY_BEAT_SCHEDULE = {
     "drop-expired-events": {
         "task": "audiences.tasks.drop_expired_events",
         "schedule": crontab(minute=7),
+    },
+    "forward-due-connections": {
+        "task": "connections.tasks.forward_due",
+        "schedule": 2.0,
+    },
+    "delete-downstream": {
+        "task": "connections.tasks.delete_downstream",
+        "schedule": 30.0,
     },
     "prepare-event-partitions": {
         "task": "audiences.tasks.prepare_event_partitions",
