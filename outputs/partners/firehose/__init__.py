@@ -1,0 +1,1 @@
+"""Amazon Kinesis Firehose partner."""
