@@ -131,7 +131,8 @@ class Partner:
 
     @property
     def base_url(self) -> str:
-        return (getattr(self.configuration, "base_url", None) or self.default_base_url).rstrip("/")
+        # str(): a `base_url` declared as pydantic's HttpUrl is not a str.
+        return str(getattr(self.configuration, "base_url", None) or self.default_base_url).rstrip("/")
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
