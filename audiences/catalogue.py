@@ -48,15 +48,27 @@ def _merge(known: str | None, seen: str | None) -> str | None:
 def record_catalogue(workspace_id: int, items: list[Pending], now: dt.datetime) -> None:
     events: set[tuple[str, str]] = set()
     attributes: dict[tuple[str, str, str], str | None] = {}
+    # A request repeats the same few strings (categories, names) thousands of times; detect
+    # each distinct one once instead of running the date pattern on every value.
+    text_types: dict[str, str] = {}
+
+    def type_of(value: Any) -> str | None:
+        if isinstance(value, str):
+            found = text_types.get(value)
+            if found is None:
+                found = text_types[value] = detect_type(value)
+            return found
+        return detect_type(value)
+
     for item in items:
         for key, value in (item.parsed.batch.user_attributes or {}).items():
             at = ("", "", key[:500])
-            attributes[at] = _merge(attributes.get(at), detect_type(value))
+            attributes[at] = _merge(attributes.get(at), type_of(value))
         for row in item.events:
             events.add((row.event_type, row.name))
             for key, value in row.attributes.items():
                 at = (row.event_type, row.name, key[:500])
-                attributes[at] = _merge(attributes.get(at), detect_type(value))
+                attributes[at] = _merge(attributes.get(at), type_of(value))
     with connection.cursor() as cursor:
         if events:
             kinds, names = zip(*sorted(events), strict=True)

@@ -1,0 +1,189 @@
+"""`manage.py seed_demo`: the mPTravel demo, stored through the Events API's ingestion path."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from accounts.models import Account, Person, Role
+from audiences.demo.content import EU_CITIES, US_CITIES
+from audiences.models import CatalogueAttribute, CatalogueEvent, Event, Identity, Input, Profile, ProfileWorkspace
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "a-demo-password"
+
+
+def seed(profiles: int = 50, seed: int = 1, **options) -> str:
+    out = StringIO()
+    call_command("seed_demo", profiles=profiles, seed=seed, password=PASSWORD, stdout=out, **options)
+    return out.getvalue()
+
+
+def demo() -> Account:
+    return Account.objects.get(name="mPTravel")
+
+
+def fingerprint(account: Account) -> dict:
+    """What must come out the same for the same seed (mpids and timestamps may differ)."""
+    attributes = Counter()
+    for row in ProfileWorkspace.objects.filter(profile__account=account).select_related("workspace"):
+        for key, value in row.user_attributes.items():
+            attributes[(row.workspace.name, key, str(value))] += 1
+    events = Counter(
+        (row["workspace__name"], row["event_type"], row["name"], row["n"])
+        for row in Event.objects.filter(account=account)
+        .values("workspace__name", "event_type", "name")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "identities": sorted(
+            Identity.objects.filter(account=account).values_list("workspace__name", "identity_type", "value")
+        ),
+        "attributes": attributes,
+        "events": events,
+    }
+
+
+def test_it_creates_the_workspaces_inputs_and_profiles():
+    out = seed()
+
+    account = demo()
+    workspaces = {w.name for w in account.workspaces.all()}
+    assert workspaces == {"mPTravel US", "mPTravel EU", "mPTravel CRM"}
+    platforms = Counter(Input.objects.filter(workspace__account=account).values_list("platform", flat=True))
+    assert platforms == {"ios": 2, "android": 2, "web": 2, "feed": 1}
+    assert Profile.objects.filter(account=account).count() == 50
+    assert "50 profiles" in out
+    assert "events" in out
+
+
+def test_it_stores_every_kind_of_event_through_ingestion():
+    seed()
+
+    kinds = Counter(Event.objects.filter(account=demo()).values_list("event_type", flat=True))
+    for kind in (
+        "custom_event",
+        "screen_view",
+        "session_start",
+        "session_end",
+        "commerce_event",
+        "install",
+        "attribution",
+        "upgrade",
+        "crash_report",
+    ):
+        assert kinds[kind] > 0, kind
+    actions = set(Event.objects.filter(account=demo(), event_type="commerce_event").values_list("name", flat=True))
+    assert {"add_to_cart", "purchase"} <= actions
+    purchase = Event.objects.filter(account=demo(), event_type="commerce_event", name="purchase").first()
+    assert purchase.commerce["product_action"]["total_amount"] > 0
+    assert purchase.commerce["product_action"]["products"][0]["name"]
+    play = Event.objects.filter(account=demo(), name="Play Video").first()
+    assert {"category", "destination"} <= set(play.attributes)
+    attribution = Event.objects.filter(account=demo(), event_type="attribution").first()
+    assert {"publisher", "campaign"} <= set(attribution.attributes)
+
+
+def test_it_fills_the_catalogue():
+    seed()
+
+    us = demo().workspaces.get(name="mPTravel US")
+    assert CatalogueEvent.objects.filter(workspace=us, event_type="custom_event", name="Play Video").exists()
+    types = {(row.event_name, row.key): row.detected_type for row in CatalogueAttribute.objects.filter(workspace=us)}
+    assert types[("Play Video", "category")] == "string"
+    assert types[("Play Video", "destination")] == "string"
+    assert types[("Play Video", "duration_seconds")] == "number"
+    assert types[("", "favourite_categories")] == "list"
+    assert types[("", "status")] == "string"
+    assert types[("", "signup_date")] == "date"
+
+
+def test_profiles_carry_attributes_consent_location_and_shared_identities():
+    seed()
+
+    account = demo()
+    rows = list(ProfileWorkspace.objects.filter(profile__account=account).select_related("workspace"))
+    apps = [row for row in rows if row.workspace.name != "mPTravel CRM"]
+    assert {row.user_attributes["status"] for row in apps} <= {"Premium", "Free", "Trial"}
+    assert all(isinstance(row.user_attributes["favourite_categories"], list) for row in apps)
+    assert any("gdpr" in row.consent for row in rows if row.workspace.name == "mPTravel EU")
+    assert any("ccpa" in row.consent for row in rows if row.workspace.name == "mPTravel US")
+
+    # Locations are the users' real cities: the stored coordinates lie near the city named.
+    cities = {(city.name, city.zip): city for city in US_CITIES + EU_CITIES}
+    located = [row for row in apps if row.latitude is not None]
+    assert located
+    for row in located:
+        city = cities[(row.user_attributes["$city"], row.user_attributes["$zip"])]
+        assert math.dist((row.latitude, row.longitude), (city.latitude, city.longitude)) < 0.2
+
+    # Some people are known to two workspaces, by the same identities in each.
+    shared = [mpid for mpid, n in Counter(row.profile_id for row in rows).items() if n > 1]
+    assert shared
+    emails = Identity.objects.filter(profile_id__in=shared, identity_type="email")
+    assert emails.values("value").annotate(n=Count("workspace", distinct=True)).filter(n__gt=1).exists()
+    assert Identity.objects.filter(
+        account=account, identity_type__in=["ios_advertising_id", "android_advertising_id"]
+    ).exists()
+    assert Identity.objects.filter(account=account, identity_type="push_token").exists()
+    assert Identity.objects.filter(account=account, identity_type="customerid").exists()
+
+
+def test_it_creates_the_demo_people():
+    seed()
+
+    people = {person.user.username: person for person in Person.objects.filter(account=demo()).select_related("user")}
+    assert {name: person.role for name, person in people.items()} == {
+        "demo": Role.ADMIN,
+        "demo-marketer": Role.MARKETER,
+        "demo-support": Role.SUPPORT,
+    }
+    admin = people["demo"].user
+    assert admin.is_staff and admin.is_superuser
+    assert admin.check_password(PASSWORD)
+    assert not people["demo-marketer"].user.is_staff
+
+
+def test_the_password_may_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "from-the-environment")
+    out = StringIO()
+    call_command("seed_demo", profiles=5, seed=3, stdout=out)
+
+    assert get_user_model().objects.get(username="demo").check_password("from-the-environment")
+    assert "from-the-environment" not in out.getvalue()
+
+
+def test_it_refuses_a_second_demo_unless_forced():
+    seed(profiles=10)
+    before = Event.objects.filter(account=demo()).count()
+
+    with pytest.raises(CommandError, match="--force"):
+        seed(profiles=10)
+    assert Event.objects.filter(account=demo()).count() == before
+
+    seed(profiles=10, seed=2, force=True)
+    assert Account.objects.filter(name="mPTravel").count() == 1
+    assert Event.objects.filter(account=demo()).count() > before
+
+
+def test_the_same_seed_gives_the_same_data():
+    seed(seed=7)
+    first = fingerprint(demo())
+    demo().delete()
+
+    seed(seed=7)
+    again = fingerprint(demo())
+    demo().delete()
+
+    seed(seed=8)
+    other = fingerprint(demo())
+
+    assert first["identities"] and first["events"]
+    assert again == first
+    assert other["identities"] != first["identities"]
