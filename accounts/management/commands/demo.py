@@ -104,8 +104,10 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         url = f"http://{_url_host(host)}:{port}"
         children: list[Child] = []
+        lock: IO[str] | None = None
         try:
             _check_port_free(host, port)
+            lock = _hold_demo_lock()
             self.say(f"Database: {self._database_description()}")
             self.say(f"Celery broker: {services.describe_broker(settings.CELERY_BROKER_URL)}")
             call_command("migrate", interactive=False, verbosity=1)
@@ -147,7 +149,9 @@ class Command(BaseCommand):
             # A second Ctrl-C must not interrupt the cleanup and leave processes behind.
             for signum in handled:
                 signal.signal(signum, signal.SIG_IGN)
-            self.shutdown(children)
+            self.shutdown(children, stop_database=lock is not None)
+            if lock is not None:
+                lock.close()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
@@ -247,7 +251,7 @@ class Command(BaseCommand):
             + "Press Ctrl-C to stop everything."
         )
 
-    def shutdown(self, children: list[Child]) -> None:
+    def shutdown(self, children: list[Child], *, stop_database: bool) -> None:
         # Web first (no new work), then beat, then the worker, which finishes its task.
         for child in reversed(children):
             running = child.process.poll() is None
@@ -257,9 +261,11 @@ class Command(BaseCommand):
                 self.say(f"Stopped {child.name} in {time.monotonic() - started:.1f} s.")
         # Also when it was found running (left over from a demo that was killed outright):
         # the server under ./var is this checkout's own, and the demo leaves nothing behind.
-        if services.stop_embedded_database(even_if_found_running=True):
+        # Not when another demo of this checkout holds the lock: that one is using it.
+        if services.stop_embedded_database(even_if_found_running=stop_database):
             self.say("Stopped the embedded PostgreSQL.")
-        self.say("Demo stopped.")
+        if children:
+            self.say("Demo stopped.")
 
 
 @transaction.atomic
@@ -306,6 +312,27 @@ def _check_port_free(host: str, port: int) -> None:
             raise CommandError(
                 f"Cannot listen on {host}:{port} ({error.strerror}). Pick another port, e.g. DEMO_PORT=8001 make demo"
             ) from None
+
+
+def _hold_demo_lock() -> IO[str]:
+    """One demo per checkout: two would share ./var (database, broker files, beat schedule)."""
+    import fcntl
+
+    path = services.VAR_DIR / "demo.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise CommandError(f"A demo of this checkout is already running (pid {holder}); stop it first.") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 def _remembered_password() -> str:
