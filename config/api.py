@@ -15,6 +15,8 @@ from audiences.audiences_api import router as audiences_router
 from audiences.events_api import router as events_router
 from audiences.ingestion.wire import location
 from audiences.platform_api import router as platform_router
+from connections.api import router as connections_router
+from outputs.api import router as outputs_router
 
 ERROR_ANSWERS = {
     "400": "Bad input; each error names the JSON path of the fault",
@@ -66,6 +68,8 @@ api = OpenAudienceAPI(
 api.add_router("/v2", events_router)
 api.add_router("/platform/v1", platform_router)
 api.add_router("/platform/v1", audiences_router)
+api.add_router("/platform/v1", outputs_router)
+api.add_router("/platform/v1", connections_router)
 
 
 def errors(status: int, path: str, message: str, **headers: str) -> HttpResponse:

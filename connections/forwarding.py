@@ -233,11 +233,13 @@ def deliver_next_batch(connection_id: int, now: dt.datetime | None = None) -> bo
             started_at=now,
         )
         if adds or drops:
+            ref = audience_ref(connection)
             try:
-                partner.send(audience_ref(connection), adds, drops, batch_id=delivery.batch_id)
+                partner.send(ref, adds, drops, batch_id=delivery.batch_id)
             except PartnerError as error:
                 _failed(connection, delivery, error, now)
                 return False
+            connection.partner_state = ref.state  # a partner may (re)create its side while sending
         _delivered(connection, delivery, batch, skipped, now)
         return True
 
