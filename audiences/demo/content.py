@@ -8,6 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The demo account's workspaces and their inputs: (workspace, input name, platform).
+US, EU, CRM = "mPTravel US", "mPTravel EU", "mPTravel CRM"
+WORKSPACES = (US, EU, CRM)
+INPUTS = (
+    (US, "iOS", "ios"),
+    (US, "Android", "android"),
+    (US, "Web", "web"),
+    (EU, "iOS", "ios"),
+    (EU, "Android", "android"),
+    (EU, "Web", "web"),
+    (CRM, "CRM partner feed", "feed"),
+)
+PLATFORM_INPUT = {"ios": "iOS", "android": "Android", "web": "Web"}
+APP_NAME = "mPTravel"
+
 
 @dataclass(frozen=True)
 class City:

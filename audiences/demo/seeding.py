@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Person, Role, Workspace
-from audiences.demo.story import INPUTS, WORKSPACES, Delivery, DemoStory
+from audiences.demo.content import INPUTS, WORKSPACES
+from audiences.demo.story import Delivery, DemoStory
 from audiences.ingestion.service import ingest
 from audiences.ingestion.wire import parse_batch
 from audiences.inputs import create_input
