@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -159,6 +158,15 @@ def members_for_partner(
     return members, len(mpids) - len(members)
 
 
+def batch_id(connection: Connection, batch: Batch) -> str:
+    """The same batch gets the same id when it is sent again (after a retry or a crash), so
+    receivers can deduplicate on it; different contents never share an id."""
+    if batch.snapshot:
+        first = batch.adds[0] if batch.adds else 0
+        return f"c{connection.pk}-s{connection.snapshot_seq}-m{first}-{batch.next_after_mpid}"
+    return f"c{connection.pk}-q{batch.first_seq}-{batch.last_seq}"
+
+
 def backoff_seconds(attempts: int, retry_after: float | None) -> float:
     """Exponential backoff with full jitter, never sooner than the partner asked."""
     cap = settings.FORWARDING_BACKOFF_CAP_SECONDS
@@ -223,8 +231,7 @@ def deliver_next_batch(connection_id: int, now: dt.datetime | None = None) -> bo
         drops = [members[m] for m in batch.drops if m in members]
         delivery = Delivery.objects.create(
             connection=connection,
-            batch_id=f"{connection.pk}-{batch.first_seq or 's'}-{batch.last_seq or batch.next_after_mpid}-"
-            f"{uuid.uuid4().hex[:8]}",
+            batch_id=batch_id(connection, batch),
             snapshot=batch.snapshot,
             first_seq=batch.first_seq,
             last_seq=batch.last_seq,
