@@ -1,0 +1,113 @@
+"""A real Celery worker (with beat) in its own process, on the test database.
+
+Each pytest-xdist worker gets its own Redis database as broker, so tests running in
+parallel never take each other's tasks.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def broker_url() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = 2 + int("".join(ch for ch in worker if ch.isdigit()) or 0) % 12
+    return f"redis://127.0.0.1:6379/{index}"
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    host = settings["HOST"] or "127.0.0.1"
+    port = settings["PORT"] or "5432"
+    user = settings["USER"] or "postgres"
+    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
+    if host.startswith("/"):
+        return f"postgres://{user}{password}@/{settings['NAME']}?host={host}"
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+class WorkerProcess:
+    """`celery worker -B` for the current test database; kill it and start it again at will."""
+
+    def __init__(self, *, beat: bool = True, concurrency: int = 1, extra_env: dict[str, str] | None = None):
+        self.beat = beat
+        self.concurrency = concurrency
+        self.var = tempfile.mkdtemp(prefix="oa-worker-")
+        self.log = Path(self.var) / "worker.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": broker_url(),
+            "REDIS_URL": broker_url(),
+            "OPENAUDIENCE_VAR_DIR": self.var,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        import redis
+
+        redis.Redis.from_url(broker_url()).flushdb()
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={self.concurrency}",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        if self.beat:
+            args += ["-B", "-s", str(Path(self.var) / "beat-schedule")]
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (parent and pool children), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> WorkerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def wait_for(condition, timeout: float = 30.0, interval: float = 0.1, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
