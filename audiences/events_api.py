@@ -203,7 +203,7 @@ def _bulk(request: HttpRequest, *, historical: bool) -> HttpResponse:
         )
     parsed_batches, errors = [], []
     for index, raw in enumerate(document):
-        size = len(json.dumps(raw, separators=(",", ":")))
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
         if size > settings.EVENTS_MAX_BATCH_BYTES:
             raise ApiError(
                 413,

@@ -321,7 +321,9 @@ def _store_profile_state(cursor, workspace_id: int, items: list[Pending], now: d
             "user_attributes": _json(row[3]),
             "consent": _json(row[4]),
             "device": _json(row[5]),
-            "location": (row[6], row[7], None) if row[6] is not None else None,
+            # The stored location's own time is not kept; it is no later than the last seen time,
+            # so an event from then on replaces it (and an older, back-filled one does not).
+            "location": (row[6], row[7], row[2]) if row[6] is not None else None,
             "install": _json(row[8]),
             "uninstall": _json(row[9]),
         }
@@ -361,11 +363,16 @@ def _store_profile_state(cursor, workspace_id: int, items: list[Pending], now: d
                 kind = "uninstall" if row.name.lower() == "uninstall" else "install"
                 known = profile[kind]
                 if known is None or known.get("at", "") <= row.timestamp.isoformat():
-                    profile[kind] = {
-                        "publisher": row.attributes.get("publisher"),
-                        "campaign": row.attributes.get("campaign"),
-                        "at": row.timestamp.isoformat(),
-                    }
+                    # An attribution event with {"action": "delete"} (the reference client's
+                    # "attribution delete" event) forgets the attribution instead of setting it.
+                    if row.attributes.get("action") == "delete":
+                        profile[kind] = None
+                    else:
+                        profile[kind] = {
+                            "publisher": row.attributes.get("publisher"),
+                            "campaign": row.attributes.get("campaign"),
+                            "at": row.timestamp.isoformat(),
+                        }
 
     # One JSON document rather than eleven arrays: quoting arrays of JSON text for the query
     # was a tenth of a request's time. (A JSON null becomes an SQL NULL in jsonb_to_recordset.)
