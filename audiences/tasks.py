@@ -17,3 +17,16 @@ def drop_expired_events() -> list[str]:
 def prepare_event_partitions() -> None:
     """Create today's and the next days' partitions before the first event of the day needs one."""
     partitions.prepare_upcoming()
+
+
+@shared_task
+def calculate_audience(audience_id: int) -> dict[str, int] | None:
+    """Recalculate an audience's members (activation, definition edits, time passing)."""
+    from audiences.calculation import calculate
+    from audiences.models import Audience
+
+    audience = Audience.objects.filter(pk=audience_id).first()
+    if audience is None:
+        return None  # deleted since the task was queued
+    changes = calculate(audience)
+    return {"added": changes.added, "dropped": changes.dropped}

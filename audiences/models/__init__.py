@@ -6,6 +6,7 @@ from audiences.models.audiences import (
     MembershipChange,
     Tag,
 )
+from audiences.models.calculated import CalculatedAttributeValue
 from audiences.models.catalogue import CatalogueAttribute, CatalogueEvent, DataType
 from audiences.models.events import Event, EventPartition, SourceRequest
 from audiences.models.inputs import Input, Platform
@@ -15,6 +16,7 @@ __all__ = [
     "Audience",
     "AudienceKind",
     "AudienceStatus",
+    "CalculatedAttributeValue",
     "CatalogueAttribute",
     "CatalogueEvent",
     "DataType",

@@ -1,0 +1,1 @@
+"""The criteria engine: audience definitions, their compiler to SQL and their reference evaluator."""
