@@ -45,7 +45,9 @@ class InputCredentials(HttpBasicAuth):
 def _count_request(source: Input) -> None:
     """A per-key fixed window of one second; Redis keeps the count shared between processes."""
     window = int(time.time())
-    key = f"events-rate:{source.pk}:{window}"
+    # Keyed by the random API key, not the row id: installs (or test databases) sharing one
+    # Redis must not count each other's requests.
+    key = f"events-rate:{source.api_key}:{window}"
     cache.add(key, 0, timeout=5)
     try:
         used = cache.incr(key)
