@@ -7,7 +7,7 @@ import importlib
 import time
 
 from tests.benchmarks import SECTIONS
-from tests.benchmarks.harness import Figure, bench_url, machine, print_table, use_bench_database
+from tests.benchmarks.harness import Figure, bench_url, load_average, machine, print_table, use_bench_database
 
 
 def main() -> None:
@@ -23,14 +23,14 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown section {unknown[0]!r}; choose from {', '.join(SECTIONS)}")
 
-    print(f"Machine: {machine()}", flush=True)
+    print(f"Machine: {machine()}; load average {load_average()} at start", flush=True)
     print(f"Benchmark database: {bench_url()} (recreated)", flush=True)
     use_bench_database()
     figures: list[Figure] = []
     began = time.monotonic()
     for name in chosen:
         figures.extend(modules[name].run(options))
-    print(f"\nFigures ({time.monotonic() - began:.0f} s):")
+    print(f"\nFigures ({time.monotonic() - began:.0f} s; load average {load_average()} at the end):")
     print_table(figures)
 
 

@@ -81,6 +81,7 @@ def web_server(*, threads: int = 1) -> Iterator[str]:
         "-m",
         "gunicorn",
         "config.wsgi:application",
+        "--config=gunicorn.conf.py",
         "--workers=1",
         "--worker-class=gthread",
         f"--threads={threads}",
@@ -122,6 +123,11 @@ def machine() -> str:
                 model = line.split(":", 1)[1].strip()
                 break
     return f"{platform.system()} {platform.machine()}, {cpus} CPUs ({model}), Python {platform.python_version()}"
+
+
+def load_average() -> str:
+    """The 1-minute load average: other work on the machine lowers every figure."""
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 def print_table(figures: list[Figure]) -> None:
