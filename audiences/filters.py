@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
-from audiences.models import CatalogueAttribute
+from audiences.models import Audience, AudienceStatus, CatalogueAttribute, Tag
 
 
 class CatalogueFilter(django_filters.FilterSet):
@@ -20,3 +21,25 @@ class CatalogueFilter(django_filters.FilterSet):
 
     def filter_scope(self, queryset, name, value):
         return queryset.filter(event_type="") if value == "user" else queryset.exclude(event_type="")
+
+
+class AudienceFilter(django_filters.FilterSet):
+    """Search the audience list by name, by tags (an audience must carry every tag picked) and status."""
+
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    tags = django_filters.ModelMultipleChoiceFilter(
+        field_name="tags",
+        queryset=Tag.objects.none(),
+        conjoined=True,
+        label="Tags (all of)",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    status = django_filters.ChoiceFilter(choices=AudienceStatus.choices, label="Status", empty_label="Any status")
+
+    class Meta:
+        model = Audience
+        fields = ["q", "tags", "status"]
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["tags"].queryset = Tag.objects.filter(account=account)

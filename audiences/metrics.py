@@ -1,7 +1,8 @@
 """Audience list metrics: size, adds and drops in the last 24 hours, volatility.
 
-Computed for a whole page of audiences at once from the change log's (audience, at) index,
-so a list costs the same number of queries for 5 audiences or 500.
+Adds and drops come from the change log through its (audience, at) index. They are computed
+inside the list query itself (correlated subqueries), so a page of audiences costs the same
+number of queries for 5 audiences or 500, and the columns can be sorted on.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from audiences.models import Audience, MembershipChange
+
+WINDOW = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,56 @@ class Metrics:
         return (self.adds_24h + self.drops_24h) / self.size
 
 
+def _recent_count(since: dt.datetime, *, added: bool) -> Coalesce:
+    changes = (
+        MembershipChange.objects.filter(audience=OuterRef("pk"), at__gte=since, added=added)
+        .order_by()
+        .values("audience")
+        .annotate(n=Count("seq"))
+        .values("n")
+    )
+    return Coalesce(Subquery(changes, output_field=IntegerField()), Value(0))
+
+
+def _connected_outputs() -> Coalesce | Value:
+    """Outputs the audience (or one of its variations) is connected to.
+
+    Connections live in the `connections` app, which depends on this one and not the other
+    way round: reach them through the reverse relation, without importing that app."""
+    try:
+        connection_model = Audience._meta.get_field("connections").related_model
+    except FieldDoesNotExist:
+        return Value(0, output_field=IntegerField())
+    outputs = (
+        connection_model.objects.filter(audience=OuterRef("pk"))
+        .order_by()
+        .values("audience")
+        .annotate(n=Count("output_configuration", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(outputs, output_field=IntegerField()), Value(0))
+
+
+def with_metrics(audiences: QuerySet[Audience], now: dt.datetime | None = None) -> QuerySet[Audience]:
+    """Annotate `adds_24h`, `drops_24h`, `volatility` (null for an empty audience) and
+    `connected_outputs`."""
+    since = (now or timezone.now()) - WINDOW
+    return audiences.annotate(
+        adds_24h=_recent_count(since, added=True),
+        drops_24h=_recent_count(since, added=False),
+        connected_outputs=_connected_outputs(),
+    ).annotate(
+        volatility=Case(
+            When(size__gt=0, then=Cast(F("adds_24h") + F("drops_24h"), FloatField()) / Cast(F("size"), FloatField())),
+            default=None,
+            output_field=FloatField(),
+        )
+    )
+
+
 def metrics_for(audiences: list[Audience], now: dt.datetime | None = None) -> dict[int, Metrics]:
-    since = (now or timezone.now()) - dt.timedelta(hours=24)
+    """The metrics of already-loaded audiences, in one query."""
+    since = (now or timezone.now()) - WINDOW
     ids = [audience.pk for audience in audiences]
     counts = {
         row["audience_id"]: row

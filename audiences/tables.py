@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_tables2 as tables
 
-from audiences.models import CatalogueAttribute, DataType, Input
+from audiences.models import Audience, CatalogueAttribute, DataType, Input
 
 
 class InputTable(tables.Table):
@@ -36,3 +36,51 @@ class CatalogueTable(tables.Table):
         fields = ("event_type", "event_name", "key", "detected_type", "override_type", "first_seen")
         empty_text = "Nothing received yet. Event names and attribute keys appear here as data arrives."
         attrs = {"class": "table"}
+
+
+class AudienceTable(tables.Table):
+    """The real-time audience list; the metric columns are annotations (see `audiences.metrics`)."""
+
+    name = tables.Column(linkify=True)
+    size = tables.TemplateColumn(template_name="audiences/cells/size.html", verbose_name="Size")
+    adds_24h = tables.Column(verbose_name="Adds (24 h)")
+    drops_24h = tables.Column(verbose_name="Drops (24 h)")
+    volatility = tables.Column(verbose_name="Volatility (24 h)", default="—")
+    connected_outputs = tables.Column(verbose_name="Connected outputs")
+    tags = tables.TemplateColumn(template_name="audiences/cells/tags.html", verbose_name="Tags", orderable=False)
+    updated_at = tables.DateTimeColumn(verbose_name="Last updated", format="Y-m-d H:i")
+    created_by = tables.Column(verbose_name="Created by", order_by=("created_by__username",), default="—")
+    access = tables.Column(verbose_name="Access")
+    status = tables.TemplateColumn(template_name="audiences/cells/status.html", verbose_name="Status")
+    actions = tables.TemplateColumn(
+        template_name="audiences/cells/actions.html", verbose_name="Actions", orderable=False, empty_values=()
+    )
+
+    class Meta:
+        model = Audience
+        fields = (
+            "name",
+            "size",
+            "adds_24h",
+            "drops_24h",
+            "volatility",
+            "connected_outputs",
+            "tags",
+            "updated_at",
+            "created_by",
+            "access",
+            "status",
+            "actions",
+        )
+        template_name = "audiences/cells/table.html"
+        empty_text = "No audiences here yet."
+        attrs = {"class": "table audiences", "thead": {"hx-boost": "true", "hx-target": "#audience-table"}}
+
+    def render_volatility(self, value: float) -> str:
+        return f"{value:.1%}"
+
+    def render_created_by(self, value) -> str:
+        return value.get_full_name() or value.username
+
+    def render_access(self, record: Audience) -> str:
+        return record.get_access_display()

@@ -1,13 +1,25 @@
 from django.urls import path
 
-from audiences.views import catalogue, inputs, pages, profiles
+from audiences.views import audiences, builder, catalogue, inputs, pages, profiles
 
 app_name = "audiences"
 
 urlpatterns = [
-    path("audiences/real-time/", pages.coming_soon, {"page": "realtime"}, name="realtime_list"),
+    path("audiences/real-time/", audiences.realtime_list, name="realtime_list"),
+    path("audiences/real-time/new/", audiences.audience_create, name="audience_create"),
     path("audiences/standard/", pages.coming_soon, {"page": "standard"}, name="standard_list"),
-    path("audiences/<int:pk>/", pages.coming_soon, {"page": "realtime"}, name="audience_detail"),
+    path("audiences/<int:pk>/", builder.audience_build, name="audience_detail"),
+    path("audiences/<int:pk>/estimate/", builder.audience_estimate, name="audience_estimate"),
+    path("audiences/<int:pk>/activated/", audiences.audience_activated, name="audience_activated"),
+    path("audiences/<int:pk>/connect/", audiences.audience_tab, {"tab": "connect"}, name="audience_connect"),
+    path("audiences/<int:pk>/ab-test/", audiences.audience_tab, {"tab": "abtest"}, name="audience_abtest"),
+    path("audiences/<int:pk>/settings/", audiences.audience_settings, name="audience_settings"),
+    path("audiences/<int:pk>/tags/", audiences.tag_add, name="tag_add"),
+    path("audiences/<int:pk>/tags/remove/", audiences.tag_remove, name="tag_remove"),
+    path("audiences/<int:pk>/clone/", audiences.audience_clone, name="audience_clone"),
+    path("audiences/<int:pk>/delete/", audiences.audience_delete, name="audience_delete"),
+    path("audiences/<int:pk>/activate/", audiences.audience_activate, name="audience_activate"),
+    path("audiences/<int:pk>/deactivate/", audiences.audience_deactivate, name="audience_deactivate"),
     path("setup/inputs/", inputs.input_list, name="input_list"),
     path("setup/inputs/new/", inputs.input_create, name="input_create"),
     path("setup/inputs/<int:pk>/", inputs.input_detail, name="input_detail"),

@@ -1,0 +1,240 @@
+"""The Build tab: criteria edited in small server-rendered forms, estimates by HTMX.
+
+The definition being edited travels as JSON in a hidden field, so every action is a plain
+form post: with HTMX only the builder is swapped, without JavaScript the whole page comes
+back. Nothing is stored until Save as Draft or Activate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.access import current
+from audiences import builder, estimator, services
+from audiences.criteria.scope import Scope
+from audiences.estimator import Estimate
+from audiences.models import Audience, AudienceStatus
+from audiences.views.audiences import audience_for, go, require_editor
+
+EDITOR_ACTIONS = ("refresh", "attr-add", "attr-remove", "done", "cancel")
+
+
+@dataclass
+class Build:
+    """The state of the builder between two posts."""
+
+    criteria: list[dict[str, Any]]
+    editing: int | None = None
+    draft: dict[str, Any] | None = None
+    field_errors: dict[str, str] = field(default_factory=dict)
+    criterion_errors: dict[int, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def saved(cls, audience: Audience) -> Build:
+        return cls(criteria=builder.criteria_of(audience.definition))
+
+    @classmethod
+    def posted(cls, audience: Audience, data) -> Build:
+        state = cls(criteria=builder.criteria_of(audience.definition))
+        try:
+            state.criteria = builder.criteria_of(json.loads(data.get("definition") or "null"))
+        except ValueError:
+            state.problems.append("The criteria could not be read back; the saved ones are shown again.")
+        for index, criterion in enumerate(state.criteria):
+            join = data.get(f"join-{index}")
+            if index and join in builder.JOINS:
+                criterion["join"] = join
+        builder.normalise_joins(state.criteria)
+        editing = str(data.get("editing", ""))
+        if editing.isdigit() and int(editing) <= len(state.criteria):
+            try:
+                draft = json.loads(data.get("draft") or "null")
+            except ValueError:
+                draft = None
+            if isinstance(draft, dict) and draft.get("type"):
+                state.editing, state.draft = int(editing), draft
+        return state
+
+    def close_editor(self) -> None:
+        self.editing, self.draft, self.field_errors = None, None, {}
+
+
+def _apply(request: HttpRequest, audience: Audience, state: Build, action: str) -> None:
+    """Apply one builder action to the state (nothing is stored here)."""
+    verb, _, arg = action.partition(":")
+    number = int(arg) if arg.isdigit() else -1
+    catalogue = builder.Catalogue(list(audience.workspaces.values_list("pk", flat=True)))
+    if verb in EDITOR_ACTIONS and state.draft is not None:
+        final = verb == "done"
+        criterion, errors = builder.read_editor(
+            state.draft, request.POST, catalogue=catalogue, multi=audience.multi_workspace, refresh=not final
+        )
+        if verb == "attr-add":
+            criterion.setdefault("attributes", []).append({"key": "", "op": "equals", "value": ""})
+        elif verb == "attr-remove" and 0 <= number < len(criterion.get("attributes", [])):
+            criterion["attributes"].pop(number)
+        if verb == "cancel":
+            state.close_editor()
+        elif final:
+            errors = errors or builder.engine_faults(audience, criterion)
+            if errors:
+                state.draft, state.field_errors = criterion, errors
+            else:
+                if state.editing is not None and state.editing < len(state.criteria):
+                    state.criteria[state.editing] = criterion
+                else:
+                    state.criteria.append(criterion)
+                builder.normalise_joins(state.criteria)
+                state.close_editor()
+        else:
+            state.draft = criterion
+        return
+    state.close_editor()
+    if verb == "add":
+        draft = builder.new_criterion(arg)
+        if draft is not None:
+            if state.criteria:
+                draft["join"] = "and"
+            state.editing, state.draft = len(state.criteria), draft
+    elif verb == "edit" and 0 <= number < len(state.criteria):
+        state.editing, state.draft = number, json.loads(json.dumps(state.criteria[number]))
+    elif verb == "remove" and 0 <= number < len(state.criteria):
+        state.criteria.pop(number)
+        builder.normalise_joins(state.criteria)
+    elif verb in ("up", "down"):
+        builder.move(state.criteria, number, -1 if verb == "up" else 1)
+
+
+def _save(request: HttpRequest, audience: Audience, state: Build, activate: bool) -> HttpResponse | None:
+    """Store the criteria (and activate); a response when it worked, None with the faults in `state`."""
+    definition = builder.definition_of(state.criteria)
+    if definition is None:
+        state.problems.append("Add at least one criterion before saving.")
+        return None
+    try:
+        services.update_audience(audience, acting_user=request.user, definition=definition)
+        if activate and audience.status != AudienceStatus.ACTIVE:
+            services.activate(audience, acting_user=request.user)
+    except services.AudienceRefused as refused:
+        for error in refused.errors:
+            path = error["path"].removeprefix("definition.")
+            if path.startswith("criteria[") and "]" in path:
+                index = int(path[len("criteria[") : path.index("]")])
+                where = path[path.index("]") + 1 :].lstrip(".")
+                message = f"{where}: {error['message']}" if where else error["message"]
+                state.criterion_errors.setdefault(index, []).append(message)
+            else:
+                state.problems.append(error["message"])
+        return None
+    if activate:
+        return go(request, reverse("audiences:audience_activated", args=[audience.pk]))
+    messages.success(request, "Saved." if audience.status == AudienceStatus.ACTIVE else "Saved as draft.")
+    return go(request, audience.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+def audience_build(request: HttpRequest, pk: int) -> HttpResponse:
+    audience = audience_for(request, pk)
+    if request.method == "GET":
+        return _render(request, audience, Build.saved(audience))
+    require_editor(request)
+    state = Build.posted(audience, request.POST)
+    action = str(request.POST.get("action", "refresh"))
+    if action in ("save", "activate"):
+        if state.draft is not None:
+            state.problems.append("Finish the criterion you are editing first: click Done or Cancel.")
+        else:
+            saved = _save(request, audience, state, activate=action == "activate")
+            if saved is not None:
+                return saved
+    else:
+        _apply(request, audience, state, action)
+    return _render(request, audience, state)
+
+
+def _render(request: HttpRequest, audience: Audience, state: Build) -> HttpResponse:
+    here = current(request)
+    workspaces = list(audience.workspaces.all())
+    workspace_names = {w.pk: w.name for w in workspaces} if audience.multi_workspace else {}
+    nested_ids = [c.get("audience_id") for c in state.criteria if c.get("type") == "audience"]
+    audience_names = dict(
+        Audience.objects.filter(
+            account=audience.account, pk__in=[i for i in nested_ids if isinstance(i, int)]
+        ).values_list("pk", "name")
+    )
+    rows = [
+        {
+            "index": index,
+            "criterion": criterion,
+            "join": criterion.get("join"),
+            "title": builder.title_of(criterion),
+            "summary": builder.summary(criterion, audience_names=audience_names, workspace_names=workspace_names),
+            "errors": state.criterion_errors.get(index, []),
+            "editing": state.editing == index,
+        }
+        for index, criterion in enumerate(state.criteria)
+    ]
+    editor = None
+    if state.draft is not None and state.editing is not None:
+        catalogue = builder.Catalogue([w.pk for w in workspaces])
+        editor = builder.editor_view(audience, state.draft, state.editing, state.field_errors, catalogue=catalogue)
+    definition = builder.definition_of(state.criteria)
+    dirty = editor is not None or _canonical(definition) != _canonical(audience.definition)
+    context = {
+        "nav": "realtime",
+        "tab": "build",
+        "audience": audience,
+        "record": audience,
+        "can_edit": here.person.can_edit_audiences,
+        "rows": rows,
+        "editor": editor,
+        "editing_new": editor is not None and state.editing == len(state.criteria),
+        "menu": builder.MENU,
+        "joins": builder.JOINS,
+        "definition_json": json.dumps(definition) if definition else "",
+        "dirty": dirty,
+        "problems": state.problems,
+        "workspaces": workspaces,
+        "inputs": list(audience.inputs.all()),
+    }
+    template = "audiences/audience_build.html#builder" if request.htmx else "audiences/audience_build.html"
+    return render(request, template, context)
+
+
+def _canonical(definition: Any) -> str:
+    return json.dumps(definition or None, sort_keys=True)
+
+
+@require_POST
+def audience_estimate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Estimates of the definition being edited: the whole audience and each criterion.
+
+    Read-only, so support staff get estimates too."""
+    audience = audience_for(request, pk)
+    try:
+        criteria = builder.criteria_of(json.loads(request.POST.get("definition") or "null"))
+    except ValueError:
+        criteria = builder.criteria_of(audience.definition)
+    total, each = estimates_of(audience, criteria)
+    return render(
+        request,
+        "audiences/builder/estimates.html",
+        {"total": total, "each": list(enumerate(each)), "audience": audience},
+    )
+
+
+def estimates_of(audience: Audience, criteria: list[dict[str, Any]]) -> tuple[Estimate | None, list[Estimate]]:
+    """The estimator's answer for the whole definition and for each criterion on its own."""
+    if not criteria:
+        return None, []
+    found = estimator.estimate(builder.definition_of(criteria), Scope.of(audience))
+    return found.whole, found.criteria
