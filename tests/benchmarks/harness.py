@@ -68,8 +68,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass
+class WebServer:
+    url: str
+    process: subprocess.Popen
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by the gunicorn worker(s): a figure other load cannot inflate."""
+        workers = children_of(self.process.pid)
+        return sum(cpu_seconds(pid) or 0.0 for pid in workers) if workers else None
+
+
 @contextlib.contextmanager
-def web_server(*, threads: int = 1) -> Iterator[str]:
+def web_server(*, threads: int = 1) -> Iterator[WebServer]:
     """One gunicorn worker process serving the project against the bench database.
 
     The gthread worker with one thread handles one request at a time, like the sync worker,
@@ -93,7 +104,7 @@ def web_server(*, threads: int = 1) -> Iterator[str]:
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DEBUG": "false"})
     try:
         _wait_for(port, server)
-        yield f"http://127.0.0.1:{port}"
+        yield WebServer(url=f"http://127.0.0.1:{port}", process=server)
     finally:
         server.terminate()
         try:
@@ -101,6 +112,32 @@ def web_server(*, threads: int = 1) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (Linux only)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    fields = _stat(pid)
+    if fields is None:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    with contextlib.suppress(OSError):
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                fields = _stat(int(entry.name))
+                if fields is not None and int(fields[1]) == pid:
+                    found.append(int(entry.name))
+    return found
 
 
 def _wait_for(port: int, server: subprocess.Popen, timeout: float = 30.0) -> None:

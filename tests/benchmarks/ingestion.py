@@ -12,6 +12,7 @@ how much of the cost is the web stack.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import subprocess
@@ -20,11 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.benchmarks.harness import ROOT, Figure, web_server
+from tests.benchmarks.harness import ROOT, Figure, cpu_seconds, web_server
 
 SECTION = "ingestion"
 BATCHES_PER_REQUEST = 100
 WARM_UP_REQUESTS = 4
+GC_THRESHOLDS = (50_000, 20, 100)  # as gunicorn.conf.py sets for web processes
 COLUMNS = (
     "account_id, tier, timestamp, workspace_id, input_id, mpid, event_type, name, "
     "custom_event_type, attributes, commerce, extra, received_at"
@@ -91,33 +93,61 @@ def post(url: str, key: str, secret: str, bodies: list[bytes], connections: int,
 
 
 def in_process(source, bodies: list[bytes]) -> float:
-    """Seconds to decode, validate and store the bodies without HTTP, as the view does."""
+    """Seconds to decode, validate and store the bodies without HTTP, as the view does (with
+    the collector thresholds gunicorn.conf.py gives web processes)."""
     from audiences.ingestion.service import ingest
     from audiences.ingestion.wire import parse_batch
 
-    began = time.perf_counter()
-    for body in bodies:
-        parsed = [parse_batch(raw)[0] for raw in json.loads(body)]
-        ingest(source, parsed)
-    return time.perf_counter() - began
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        began = time.perf_counter()
+        for body in bodies:
+            parsed = [parse_batch(raw)[0] for raw in json.loads(body)]
+            ingest(source, parsed)
+        return time.perf_counter() - began
+    finally:
+        gc.set_threshold(*thresholds)
 
 
-def raw_copy(input_id: int) -> tuple[int, float]:
-    """Copy the rows that input stored out, then time one COPY of them back into the table."""
+def database_cpu(pids: list[int]) -> float | None:
+    found = [cpu_seconds(pid) for pid in pids]
+    return None if not found or None in found else sum(found)
+
+
+def other_backends() -> list[int]:
+    """PostgreSQL backends on the bench database other than this process's own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def raw_copy(input_id: int) -> tuple[int, float, float | None]:
+    """Copy the rows that input stored out, then time one COPY of them back into the table;
+    answer the rows, the seconds and the PostgreSQL CPU seconds it took."""
     from django.db import connection, transaction
 
     with connection.cursor() as cursor:
-        chunks = []
-        with cursor.cursor.copy(
-            f"COPY (SELECT {COLUMNS} FROM audiences_event WHERE input_id = {input_id:d}) TO STDOUT"
-        ) as copy:
+        stored = f"SELECT {COLUMNS} FROM audiences_event WHERE input_id = {input_id:d}"
+        with cursor.cursor.copy(f"COPY ({stored}) TO STDOUT") as copy:
             chunks = [bytes(chunk) for chunk in copy]
         rows = sum(chunk.count(b"\n") for chunk in chunks)
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = [cursor.fetchone()[0]]
+        cpu_before = database_cpu(backend)
         began = time.perf_counter()
         with transaction.atomic(), cursor.cursor.copy(f"COPY audiences_event ({COLUMNS}) FROM STDIN") as copy:
             for chunk in chunks:
                 copy.write(chunk)
-        return rows, time.perf_counter() - began
+        seconds = time.perf_counter() - began
+        cpu_after = database_cpu(backend)
+        cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+        return rows, seconds, cpu
 
 
 def run(options: argparse.Namespace) -> list[Figure]:
@@ -138,11 +168,14 @@ def run(options: argparse.Namespace) -> list[Figure]:
     local_bodies = bodies[WARM_UP_REQUESTS + options.requests :]
     events = events_in(measured)
 
-    with tempfile.TemporaryDirectory() as folder, web_server(threads=options.threads) as url:
-        print(f"[{SECTION}] gunicorn up at {url}; warming up", flush=True)
-        post(url, warm.api_key, warm_secret, warm_up, options.connections, Path(folder))
+    with tempfile.TemporaryDirectory() as folder, web_server(threads=options.threads) as server:
+        print(f"[{SECTION}] gunicorn up at {server.url}; warming up", flush=True)
+        post(server.url, warm.api_key, warm_secret, warm_up, options.connections, Path(folder))
+        backends = other_backends()  # the worker's persistent connection, opened by the warm-up
+        web_before, db_before = server.cpu_seconds(), database_cpu(backends)
         print(f"[{SECTION}] posting {len(measured)} requests ({events:,} events)", flush=True)
-        report = post(url, http.api_key, http_secret, measured, options.connections, Path(folder))
+        report = post(server.url, http.api_key, http_secret, measured, options.connections, Path(folder))
+        web_after, db_after = server.cpu_seconds(), database_cpu(backends)
 
     http_rate = events / report["elapsed"]
     latencies = sorted(report["latencies"])
@@ -154,17 +187,17 @@ def run(options: argparse.Namespace) -> list[Figure]:
     local_rate = local_events / in_process(local, local_bodies) if local_bodies else 0.0
 
     print(f"[{SECTION}] raw COPY of the stored rows", flush=True)
-    rows, copy_seconds = raw_copy(http.pk)
+    rows, copy_seconds, copy_cpu = raw_copy(http.pk)
     if rows != events:
         raise RuntimeError(f"{events} events were posted but {rows} rows were stored")
     copy_rate = rows / copy_seconds
     ratio = http_rate / copy_rate
 
-    server = f"1 gunicorn worker ({options.threads} thread{'s' if options.threads > 1 else ''})"
-    return [
+    server_name = f"1 gunicorn worker ({options.threads} thread{'s' if options.threads > 1 else ''})"
+    figures = [
         Figure(
             SECTION,
-            f"HTTP /v2/bulkevents, {server}, {options.connections} keep-alive connection(s)",
+            f"HTTP /v2/bulkevents, {server_name}, {options.connections} keep-alive connection(s)",
             f"{http_rate:,.0f} events/s",
             f"{len(measured)} requests x 100 batches, {events:,} events; p50 {p50:.0f} ms, p95 {p95:.0f} ms; aim 5,000",
         ),
@@ -182,3 +215,17 @@ def run(options: argparse.Namespace) -> list[Figure]:
         ),
         Figure(SECTION, "HTTP / raw COPY", f"{ratio:.2f}", "aim 0.25"),
     ]
+    if None not in (web_before, web_after, db_before, db_after, copy_cpu):
+        # CPU time is what other load on the machine cannot inflate: the capacity of one core.
+        web_ms = (web_after - web_before) / events * 1000 * 1000
+        db_ms = (db_after - db_before) / events * 1000 * 1000
+        copy_ms = copy_cpu / rows * 1000 * 1000
+        figures.append(
+            Figure(
+                SECTION,
+                "CPU per 1,000 events: web worker + PostgreSQL (HTTP) vs PostgreSQL (raw COPY)",
+                f"{web_ms:.0f} + {db_ms:.0f} ms vs {copy_ms:.0f} ms",
+                f"one busy core: web at most {1_000_000 / web_ms:,.0f} events/s",
+            )
+        )
+    return figures
