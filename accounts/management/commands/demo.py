@@ -36,11 +36,9 @@ SEED_COMMAND = "seed_demo"
 
 
 class Stop(Exception):
-    """Raised by the signal handlers, so setup and serving unwind through one `finally`."""
-
-
-def _stop_on_signal(signum: int, frame: object) -> None:
-    raise Stop(signal.Signals(signum).name)
+    """Raised between steps once a signal asked the demo to stop, so setup and serving unwind
+    through one `finally`. The handler itself only records the signal: raising inside it
+    could land in the middle of a database call and leave the connection unusable."""
 
 
 def _die_with_parent() -> None:
@@ -56,7 +54,7 @@ class Child:
     name: str
     process: subprocess.Popen
     log_path: Path
-    log: IO[bytes]
+    log: IO[bytes] | None
     grace_seconds: float
 
     def tail(self, lines: int = 20) -> str:
@@ -76,7 +74,8 @@ class Child:
             os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
 
 
 class Command(BaseCommand):
@@ -98,9 +97,10 @@ class Command(BaseCommand):
         parser.add_argument("--username", default=envstr("DEMO_USERNAME", "demo"), help="Demo login (DEMO_USERNAME).")
 
     def handle(self, *args, **options) -> None:
+        self.stop_requested: str | None = None
         handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         # Set explicitly: a shell starts background jobs with SIGINT ignored.
-        previous = {signum: signal.signal(signum, _stop_on_signal) for signum in handled}
+        previous = {signum: signal.signal(signum, self.on_signal) for signum in handled}
         host, port = options["host"], options["port"]
         url = f"http://{_url_host(host)}:{port}"
         children: list[Child] = []
@@ -111,12 +111,14 @@ class Command(BaseCommand):
             self.say(f"Database: {self._database_description()}")
             self.say(f"Celery broker: {services.describe_broker(settings.CELERY_BROKER_URL)}")
             call_command("migrate", interactive=False, verbosity=1)
+            self.check_stop()
             username, password = options["username"], envstr("DEMO_PASSWORD") or _remembered_password()
-            self.seed(options["profiles"], password)
+            env = self.child_environment(url)
+            self.seed(options["profiles"], password, env)
             person = ensure_demo_login(username, password)
             others = colleagues_with_password(person, password)
             connections.close_all()  # the children open their own connections
-            env = self.child_environment(url)
+            self.check_stop()
             logs = services.VAR_DIR / "log"
             logs.mkdir(parents=True, exist_ok=True)
             python = sys.executable
@@ -136,13 +138,14 @@ class Command(BaseCommand):
             self.wait_for_web(url, children)
             self.banner(url, person, password, others, children)
             while True:
+                self.check_stop()
                 for child in children:
                     if child.process.poll() is not None:
                         raise CommandError(
                             f"The {child.name} process stopped (exit {child.process.returncode}); "
                             f"last lines of {child.log_path}:\n{child.tail()}"
                         )
-                time.sleep(0.5)
+                time.sleep(0.3)
         except Stop as stop:
             self.say(f"\n{stop}: stopping the demo.")
         finally:
@@ -155,6 +158,13 @@ class Command(BaseCommand):
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
+    def on_signal(self, signum: int, frame: object) -> None:
+        self.stop_requested = signal.Signals(signum).name
+
+    def check_stop(self) -> None:
+        if self.stop_requested:
+            raise Stop(self.stop_requested)
+
     def say(self, message: str) -> None:
         self.stdout.write(message)
         self.stdout.flush()
@@ -166,7 +176,7 @@ class Command(BaseCommand):
             return f"embedded PostgreSQL in {found.pgdata} ({state})"
         return f"DATABASE_URL, {services.describe_database(settings.DATABASE_URL)}"
 
-    def seed(self, profiles: int | None, password: str) -> None:
+    def seed(self, profiles: int | None, password: str, env: dict[str, str]) -> None:
         commands = get_commands()
         if SEED_COMMAND not in commands:
             self.say(
@@ -180,16 +190,41 @@ class Command(BaseCommand):
         command = load_command_class(commands[SEED_COMMAND], SEED_COMMAND)
         parser = command.create_parser("manage.py", SEED_COMMAND)
         accepts = {option for action in parser._actions for option in action.option_strings}
-        # The seeded people (admin, marketer, support) get the demo login's password.
-        kwargs: dict[str, object] = {"password": password} if "--password" in accepts else {}
+        argv = [sys.executable, "manage.py", SEED_COMMAND]
+        if "--password" in accepts:
+            argv += ["--password", password]  # the seeded admin, marketer and support share the login's
         if profiles:
             if "--profiles" in accepts:
-                kwargs["profiles"] = profiles
+                argv += ["--profiles", str(profiles)]
             else:
                 self.say(f"`{SEED_COMMAND}` has no --profiles option; seeding its default amount.")
         self.say("Seeding the demo data (first run only)...")
         started = time.monotonic()
-        call_command(command, **kwargs)
+        # A child process, so that Ctrl-C can end a long seed at once and cleanly.
+        seeding = subprocess.Popen(
+            argv,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        while seeding.poll() is None:
+            if self.stop_requested:
+                Child(name="seeding", process=seeding, log_path=Path(os.devnull), log=None, grace_seconds=5).stop()
+                start_over = (
+                    f"rm -rf {services.VAR_DIR / 'pgdata'}"
+                    if services.embedded
+                    else "drop and re-create the database of DATABASE_URL"
+                )
+                self.say(
+                    "Seeding was interrupted: the demo data is incomplete, and the next run will not seed again. "
+                    f"To start over: {start_over}, then make demo."
+                )
+                self.check_stop()
+            time.sleep(0.2)
+        if seeding.returncode != 0:
+            raise CommandError(f"`{SEED_COMMAND}` failed (exit {seeding.returncode}); see its output above.")
         self.say(f"Seeded in {time.monotonic() - started:.1f} s.")
 
     def child_environment(self, url: str) -> dict[str, str]:
@@ -223,6 +258,7 @@ class Command(BaseCommand):
         probe = url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:") + "/login/"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.check_stop()
             for child in children:
                 if child.process.poll() is not None:
                     raise CommandError(f"The {child.name} process did not start:\n{child.tail()}")
