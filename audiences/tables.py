@@ -52,6 +52,14 @@ class AudienceTable(tables.Table):
     created_by = tables.Column(verbose_name="Created by", order_by=("created_by__username",), default="—")
     access = tables.Column(verbose_name="Access")
     status = tables.TemplateColumn(template_name="audiences/cells/status.html", verbose_name="Status")
+    # A fault icon per audience with a faulted connection; the template tag comes from the
+    # connections app (no import from here) and reads the account's faults once per page.
+    faults = tables.TemplateColumn(
+        template_name="connections/cells/audience_fault_cell.html",
+        verbose_name="Faults",
+        orderable=False,
+        empty_values=(),
+    )
     actions = tables.TemplateColumn(
         template_name="audiences/cells/actions.html", verbose_name="Actions", orderable=False, empty_values=()
     )
@@ -70,6 +78,7 @@ class AudienceTable(tables.Table):
             "created_by",
             "access",
             "status",
+            "faults",
             "actions",
         )
         template_name = "audiences/cells/table.html"

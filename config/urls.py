@@ -9,6 +9,8 @@ admin.site.site_title = "OpenAudience"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    # Before audiences: the audience's Connect tab (audiences/<pk>/connect/) is served by connections.
+    path("", include("connections.urls")),
     path("", include("audiences.urls")),
     path("", include("outputs.urls")),
     path("", api.urls),

@@ -150,8 +150,18 @@ class Partner:
     def raise_for_response(self, response: httpx.Response) -> None:
         """Map an answer to success, a retry or a fault. Partners refine the message."""
         status = response.status_code
-        if status < 400:
+        if status < 300:
             return
+        if status < 400:
+            # Redirects are not followed, so a 3xx delivered nothing: counting it as a success
+            # would lose the batch. The endpoint has moved; the configuration must say where.
+            location = response.headers.get("Location", "no Location given")
+            raise PartnerError(
+                f"{self.name} answered {status} (a redirect to {location}); redirects are not followed: "
+                "set the new address in the output's settings",
+                permanent=True,
+                status=status,
+            )
         message = f"{self.name} answered {status}: {self.error_message(response)}"
         if status == 429 or status >= 500 or status == 408:
             raise PartnerError(message, permanent=False, retry_after=retry_after_seconds(response), status=status)
