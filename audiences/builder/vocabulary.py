@@ -41,7 +41,7 @@ MENU: list[tuple[str, list[tuple[str, str]]]] = [
 ]
 
 EVENT_LABELS = {
-    "custom_event": "Event",
+    "custom_event": "Custom event",
     "attribution": "Attribution event",
     "commerce_event": "Product action",
     "crash_report": "Crash",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from playwright.sync_api import Page, expect
 
 QUIET = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
@@ -32,9 +34,9 @@ def click_and_settle(page: Page, name: str) -> None:
     settle(page)
 
 
-def build_tutorial(page: Page) -> None:
+def build_tutorial(page: Page, *, editing: Callable[[Page], None] | None = None) -> None:
     """Play Video with category = Destination Intro and destination = Paris in the last 3 days,
-    AND user attribute status = Premium."""
+    AND user attribute status = Premium. `editing` sees the page with the event editor filled in."""
     add_criterion(page, "Events", "Custom events")
     type_and_leave(page, "#f-name", "Play Video")
     expect(page.locator("#event-keys option[value=category]")).to_have_count(1)
@@ -48,6 +50,8 @@ def build_tutorial(page: Page) -> None:
     expect(page.locator("#f-freq-op")).to_have_value("gt")
     expect(page.locator("#f-freq-value")).to_have_value("0")
     type_and_leave(page, "#f-time-days", "3")
+    if editing:
+        editing(page)
     click_and_settle(page, "Done")
     expect(page.locator("#criterion-0")).to_contain_text("Play Video where category exact match “Destination Intro”")
     expect(page.locator("#criterion-0")).to_contain_text("more than 0 events in the last 3 days")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from audiences import services
 from audiences.models import Audience
-from tests.browser.builder_steps import build_tutorial
+from tests.browser.builder_steps import add_criterion, build_tutorial, click_and_settle, type_and_leave
 from tests.browser.conftest import screenshot
 from tests.web.audiences.tutorial import seed_tutorial
 
@@ -58,7 +58,7 @@ def test_the_builder_edits_criteria_and_shows_estimates_without_reloading(tenant
     page = page_for(tenant.marketer)
     page.goto(audience.get_absolute_url())
     page.evaluate("window.sameDocument = true")
-    build_tutorial(page)
+    build_tutorial(page, editing=lambda page: screenshot(page, "builder-criterion-editor"))
     expect(page.locator("#estimate-c0 [data-state=ok]")).to_have_text("12")
     expect(page.locator("#estimate-c1 [data-state=ok]")).to_have_text("16")
     expect(page.locator("#estimate-total [data-state=ok]")).to_have_text("8")
@@ -66,3 +66,88 @@ def test_the_builder_edits_criteria_and_shows_estimates_without_reloading(tenant
     assert page.evaluate("window.sameDocument") is True  # no page load happened
     audience.refresh_from_db()
     assert audience.definition is None  # nothing stored before Save
+
+
+def test_leaving_the_builder_with_unsaved_criteria_asks_first(tenant, page_for):
+    audience = _tutorial_audience(tenant)
+    page = page_for(tenant.marketer)
+    page.goto(audience.get_absolute_url())
+    add_criterion(page, "Users", "User attributes")
+    type_and_leave(page, "#f-key", "status")
+    type_and_leave(page, "#f-value", "Premium")
+    click_and_settle(page, "Done")
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    page.get_by_role("navigation", name="Audience").get_by_role("link", name="Settings").click()
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+    assert page.url.endswith(audience.get_absolute_url())  # the marketer chose to stay
+    page.locator("#builder").get_by_role("button", name="Save as Draft").click()
+    expect(page.get_by_text("Saved as draft.")).to_be_visible()
+    assert asked == ["beforeunload"]  # saving leaves without a question
+    audience.refresh_from_db()
+    assert audience.definition["criteria"][0]["value"] == "Premium"
+
+
+def test_without_javascript_create_save_and_delete_still_work(tenant, page_for):
+    seed_tutorial(tenant.input)
+    page = page_for(tenant.marketer, javascript=False)
+    page.goto("/audiences/real-time/")
+    page.get_by_role("link", name="New Audience").click()
+    expect(page).to_have_url(re.compile(r"/audiences/real-time/new/$"))
+    page.get_by_label("Audience name").fill("No script")
+    page.get_by_role("button", name="Create").click()
+    audience = Audience.objects.get(name="No script")
+    expect(page).to_have_url(re.compile(f"{audience.get_absolute_url()}$"))
+
+    page.get_by_text("Add Criteria", exact=True).click()  # a native <details> menu
+    page.get_by_role("group", name="Users").get_by_role("menuitem", name="User attributes").click()
+    page.locator("#f-key").fill("status")
+    page.locator("#f-value").fill("Premium")
+    page.get_by_role("button", name="Done").click()
+    expect(page.locator("#criterion-0")).to_contain_text("status exact match “Premium”")
+    page.get_by_role("button", name="Save as Draft").click()
+    expect(page.get_by_text("Saved as draft.")).to_be_visible()
+    audience.refresh_from_db()
+    assert audience.definition["criteria"] == [
+        {"type": "user_attribute", "key": "status", "op": "equals", "value": "Premium"}
+    ]
+
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("link", name="Delete…").click()
+    page.get_by_role("button", name="Delete audience").click()
+    expect(page.get_by_text("No script is deleted.")).to_be_visible()
+    assert not Audience.objects.filter(pk=audience.pk).exists()
+
+
+def test_deleting_a_nested_audience_in_the_dialog_lists_the_nesting_ones(tenant, page_for):
+    inner = services.create_audience(
+        account=tenant.account,
+        acting_user=tenant.marketer,
+        name="Inner",
+        workspace_ids=[tenant.workspace.pk],
+        definition={"version": 1, "criteria": [{"type": "user_attribute", "key": "status", "op": "exists"}]},
+    )
+    services.create_audience(
+        account=tenant.account,
+        acting_user=tenant.admin,
+        name="Outer",
+        workspace_ids=[tenant.workspace.pk],
+        definition={"version": 1, "criteria": [{"type": "audience", "audience_id": inner.pk}]},
+    )
+    page = page_for(tenant.marketer)
+    page.goto("/audiences/real-time/")
+    row = page.locator("tr", has=page.get_by_role("link", name="Inner", exact=True))
+    row.get_by_role("link", name="Delete").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Inner cannot be deleted")
+    expect(dialog.get_by_role("link", name="Outer")).to_be_visible()
+    expect(dialog.get_by_role("link", name="Email their creators")).to_have_attribute("href", re.compile("^mailto:"))
+    dialog.get_by_role("link", name="Close").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert Audience.objects.filter(pk=inner.pk).exists()
