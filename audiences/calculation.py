@@ -25,6 +25,7 @@ from audiences.criteria.definition import Definition, parse_definition
 from audiences.criteria.scope import Scope
 from audiences.models import Audience
 from audiences.models.audiences import CalculationState
+from audiences.signals import announce_membership_changed
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ def calculate(audience: Audience, now: dt.datetime | None = None) -> Changes:
                 calculated_at=now,
                 calculation_error="",
             )
+            if changes.changed:
+                announce_membership_changed([audience.pk])
     except Exception as exc:
         Audience.objects.filter(pk=audience.pk).update(
             calculation_state=CalculationState.FAILED, calculation_error=str(exc)[:2000]
@@ -151,4 +154,5 @@ def recalculate_for(audience: Audience, mpids: Sequence[int], now: dt.datetime |
         changes = _apply(audience.pk, compiled, now, mpids=mpids)
         if changes.changed:
             Audience.objects.filter(pk=audience.pk).update(size=F("size") + changes.added - changes.dropped)
+            announce_membership_changed([audience.pk])
     return changes

@@ -30,3 +30,19 @@ def calculate_audience(audience_id: int) -> dict[str, int] | None:
         return None  # deleted since the task was queued
     changes = calculate(audience)
     return {"added": changes.added, "dropped": changes.dropped}
+
+
+@shared_task(ignore_result=True)
+def evaluate_pending() -> int:
+    """Re-evaluate the users whose data just arrived (see audiences.realtime)."""
+    from audiences import realtime
+
+    return realtime.drain()
+
+
+@shared_task(ignore_result=True)
+def sweep_clock() -> None:
+    """Re-evaluate the users whom the clock alone may move in or out of an audience."""
+    from audiences import realtime
+
+    realtime.sweep()

@@ -156,6 +156,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audiences.tasks.drop_expired_events",
         "schedule": crontab(minute=7),
     },
+    "evaluate-pending-users": {
+        # A safety net: ingestion wakes the evaluator itself after each commit.
+        "task": "audiences.tasks.evaluate_pending",
+        "schedule": 5.0,
+    },
+    "sweep-moving-windows": {
+        "task": "audiences.tasks.sweep_clock",
+        "schedule": 30.0,
+    },
     "forward-due-connections": {
         "task": "connections.tasks.forward_due",
         "schedule": 2.0,

@@ -65,3 +65,14 @@ def client_for():
 def fast_password_hashing(settings):
     """Real hashers cost ~0.5 s per user by design; tests create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_celery_broker():
+    """Each pytest-xdist worker sends tasks to its own Redis database, the one its worker
+    processes (tests/workers.py) listen on, so parallel tests never take each other's tasks."""
+    from config.celery import app
+    from tests.workers import broker_url
+
+    app.conf.broker_url = broker_url()
+    yield

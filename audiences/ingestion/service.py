@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audiences import realtime
 from audiences.catalogue import record_catalogue
 from audiences.hashing import bucket, new_mpid
 from audiences.ingestion.wire import DEVICE_IDENTITY_TYPES, ParsedBatch, ParsedEvent
@@ -212,8 +213,11 @@ def ingest(
             _store_identities(cursor, account.pk, workspace.pk, accepted, now)
             result.events = _copy_events(cursor, account.pk, tier, workspace.pk, source.pk, accepted, now)
         record_catalogue(workspace.pk, accepted, now)
+        result.mpids = sorted({item.mpid for item in accepted})
+        # Real time: these users are re-evaluated once this data is committed.
+        realtime.queue(workspace.pk, result.mpids, now)
+        transaction.on_commit(realtime.wake)
     result.batches = len(accepted)
-    result.mpids = sorted({item.mpid for item in accepted})
     return result
 
 

@@ -11,6 +11,7 @@ from audiences.models.catalogue import CatalogueAttribute, CatalogueEvent, DataT
 from audiences.models.events import Event, EventPartition, SourceRequest
 from audiences.models.inputs import Input, Platform
 from audiences.models.profiles import Identity, Profile, ProfileWorkspace
+from audiences.models.realtime import PendingEvaluation
 
 __all__ = [
     "Audience",
@@ -26,6 +27,7 @@ __all__ = [
     "Input",
     "Member",
     "MembershipChange",
+    "PendingEvaluation",
     "Platform",
     "Profile",
     "ProfileWorkspace",

@@ -73,6 +73,9 @@ class Audience(models.Model):
     calculation_progress = models.FloatField(default=0.0)
     calculated_at = models.DateTimeField(null=True, blank=True)
     calculation_error = models.TextField(blank=True)
+    swept_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the clock sweep last re-evaluated this audience's moving windows."
+    )
     size = models.BigIntegerField(
         default=0, help_text="Current members; kept in step with the members table by each calculation."
     )
