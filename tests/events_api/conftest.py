@@ -87,10 +87,22 @@ def events_api(live_server, tenant) -> Iterator[Callable[..., mparticle.EventsAp
         return api
 
     yield connect
-    # Close kept-alive sockets so the server's request threads (and their database
-    # connections) end before the test database is flushed or dropped.
     for api in made:
-        api.api_client.rest_client.pool_manager.clear()
+        hang_up(api)
+
+
+def hang_up(api: mparticle.EventsApi) -> None:
+    """Close the client's kept-alive socket, so the server's request thread (and its database
+    connection) ends before the test database is flushed or dropped. The last answer keeps a
+    file on the socket open, so it is closed too."""
+    last = getattr(api.api_client, "last_response", None)
+    if last is not None:
+        last.urllib3_response.close()
+    pools = api.api_client.rest_client.pool_manager.pools
+    # PoolManager.clear() forgets its pools without closing them; the container cannot be
+    # iterated directly, only through keys().
+    for key in pools.keys():  # noqa: SIM118
+        pools[key].close()
 
 
 def answer_of(api: mparticle.EventsApi) -> dict:

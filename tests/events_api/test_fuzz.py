@@ -105,7 +105,7 @@ def mutate(document, data) -> object:
     if how == "same_kind":
         # An odd value of the expected kind gets past validation and exercises the storage.
         kind = {str: odd_text, int: edge_numbers, float: edge_numbers, bool: st.booleans()}.get(type(parent[last]))
-        parent[last] = data.draw(kind or garbage, label="value")
+        parent[last] = data.draw(garbage if kind is None else kind, label="value")
     elif how == "replace":
         parent[last] = data.draw(garbage, label="value")
     elif how == "delete":

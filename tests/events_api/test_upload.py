@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from audiences.models import Event, Identity, Profile, ProfileWorkspace
-from tests.events_api.conftest import answer_of, stored
+from tests.events_api.conftest import answer_of, hang_up, stored
 
 
 def ms(when: dt.datetime) -> int:
@@ -321,7 +321,7 @@ def test_the_documented_client_example_works(live_server, tenant):
         exec(example, namespace)
     finally:
         if "api" in namespace:
-            namespace["api"].api_client.rest_client.pool_manager.clear()
+            hang_up(namespace["api"])
 
     assert answer_of(namespace["api"]) == {"batches": 0, "events": 0, "duplicate_batches": 2}
     assert sorted(Event.objects.values_list("name", flat=True)) == ["Play Song", "purchase"]
