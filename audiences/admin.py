@@ -78,6 +78,15 @@ class ProfileAdmin(admin.ModelAdmin):
     readonly_fields = ["mpid", "account", "sample_bucket", "created_at"]
     inlines = [ProfileWorkspaceInline, IdentityInline]
     show_full_result_count = False
+    actions = ["forget"]
+
+    @admin.action(description="Delete the selected profiles (dropped from every audience first)")
+    def forget(self, request, queryset):
+        from audiences.profiles import delete_profile
+
+        for profile in queryset:
+            delete_profile(profile)
+        messages.success(request, f"Deleted {len(queryset)} profile(s); their drops go out to every output.")
 
 
 @admin.register(Identity)

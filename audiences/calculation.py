@@ -73,6 +73,35 @@ def find_members(
         return {row[0] for row in cursor.fetchall()}
 
 
+def lock_audience(cursor, audience_id: int) -> None:
+    """Serialise every writer of an audience's members for the rest of the transaction."""
+    cursor.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('audience-calculation:' || %s::text, 0))", [audience_id]
+    )
+
+
+def drop_from_every_audience(mpid: int, account_id: int, now: dt.datetime | None = None) -> list[int]:
+    """Take a user out of every audience of the account, logging each drop (profile deletion)."""
+    now = now or timezone.now()
+    audience_ids = sorted(
+        Audience.objects.filter(account_id=account_id, members__mpid=mpid).values_list("pk", flat=True)
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        for audience_id in audience_ids:
+            lock_audience(cursor, audience_id)
+            cursor.execute(
+                "WITH gone AS (DELETE FROM audiences_member WHERE audience_id = %s AND mpid = %s"
+                " RETURNING mpid, variation_id)"
+                " INSERT INTO audiences_membershipchange (audience_id, mpid, variation_id, added, at)"
+                " SELECT %s, mpid, variation_id, false, %s FROM gone",
+                [audience_id, mpid, audience_id, now],
+            )
+            if cursor.rowcount:
+                Audience.objects.filter(pk=audience_id).update(size=F("size") - cursor.rowcount)
+        announce_membership_changed(audience_ids)
+    return audience_ids
+
+
 def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: Sequence[int] | None) -> Changes:
     members_sql, params = compiled.members()
     params = {**params, "audience": audience_id, "now": now}
@@ -103,9 +132,7 @@ def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: S
         RETURNING added
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended('audience-calculation:' || %s::text, 0))", [audience_id]
-        )
+        lock_audience(cursor, audience_id)
         cursor.execute(sql, params)
         flags = [row[0] for row in cursor.fetchall()]
     return Changes(added=sum(flags), dropped=len(flags) - sum(flags))

@@ -145,3 +145,17 @@ def find_by_identity(request: HttpRequest, query: Query[IdentityQuery]) -> list[
         identities__value=query.value,
     ).distinct()[:100]
     return [_profile_out(profile) for profile in profiles]
+
+
+@router.delete("/profiles/{mpid}", response={204: None}, summary="Delete a profile; it is dropped from every audience")
+def delete_profile(request: HttpRequest, mpid: int):
+    from django.http import HttpResponse
+
+    from accounts.api import require_admin
+    from audiences.profiles import delete_profile as forget
+
+    token = require_admin(request)
+    if not -(2**63) <= mpid < 2**63:
+        raise Http404("no such profile")
+    forget(get_object_or_404(Profile, mpid=mpid, account=token.account))
+    return HttpResponse(status=204)

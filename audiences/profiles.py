@@ -43,3 +43,51 @@ def describe(profile: Profile, *, recent: int = 50) -> ProfileView:
             .order_by("-timestamp")[:recent]
         ),
     )
+
+
+def delete_profile(profile: Profile) -> list[int]:
+    """Forget a person: drop them from every audience (through the change log, so outputs hear
+    of it), then delete their identities, workspace data and events. Answers the audiences.
+
+    The identities are set aside in `ErasedProfile` just long enough for the drops to reach
+    the outputs."""
+    from collections import defaultdict
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from audiences.calculation import drop_from_every_audience
+    from audiences.models import ErasedProfile
+
+    identities: dict[str, set[str]] = defaultdict(set)
+    for kind, value in Identity.objects.filter(profile=profile).values_list("identity_type", "value"):
+        identities[kind].add(value)
+    with transaction.atomic():
+        ErasedProfile.objects.update_or_create(
+            mpid=profile.mpid,
+            defaults={
+                "account_id": profile.account_id,
+                "identities": {kind: sorted(values) for kind, values in sorted(identities.items())},
+                "erased_at": timezone.now(),
+            },
+        )
+        audience_ids = drop_from_every_audience(profile.mpid, profile.account_id)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM audiences_event WHERE account_id = %s AND mpid = %s", [profile.account_id, profile.mpid]
+            )
+        profile.delete()
+    return audience_ids
+
+
+def purge_erased(now=None, days: int = 30) -> int:
+    """Forget the identities of profiles deleted more than `days` ago."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from audiences.models import ErasedProfile
+
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    deleted, _ = ErasedProfile.objects.filter(erased_at__lt=cutoff).delete()
+    return deleted

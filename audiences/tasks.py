@@ -46,3 +46,11 @@ def sweep_clock() -> None:
     from audiences import realtime
 
     realtime.sweep()
+
+
+@shared_task(ignore_result=True)
+def purge_erased_profiles() -> int:
+    """Forget the identities of deleted profiles once their drops have long gone out."""
+    from audiences.profiles import purge_erased
+
+    return purge_erased()

@@ -173,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "connections.tasks.delete_downstream",
         "schedule": 30.0,
     },
+    "purge-erased-profiles": {
+        "task": "audiences.tasks.purge_erased_profiles",
+        "schedule": crontab(minute=17, hour=3),
+    },
     "prepare-event-partitions": {
         "task": "audiences.tasks.prepare_event_partitions",
         "schedule": crontab(minute=3),

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from audiences.models import Identity, Member, MembershipChange, ProfileWorkspace
+from audiences.models import ErasedProfile, Identity, Member, MembershipChange, ProfileWorkspace
 from connections.models import Connection, ConnectionStatus, Delivery, DeliveryOutcome, SnapshotState
 from outputs.partners.base import AudienceRef, Partner, PartnerError
 from outputs.partners.base import Member as PartnerMember
@@ -140,6 +140,15 @@ def members_for_partner(
     ).values_list("profile_id", "identity_type", "value")
     for mpid, kind, value in rows:
         identities[mpid][kind].add(value)
+    missing = [mpid for mpid in mpids if mpid not in identities]
+    if missing:
+        # Deleted profiles: their drops still go out, with the identities set aside for that.
+        for mpid, kept in ErasedProfile.objects.filter(
+            mpid__in=missing, account_id=connection.audience.account_id
+        ).values_list("mpid", "identities"):
+            for kind, values in kept.items():
+                if kind in partner.accepted_identity_types:
+                    identities[mpid][kind].update(values)
     attributes: dict[int, dict[str, Any]] = {}
     if connection.shared_attributes and partner.takes_user_attributes:
         workspace = connection.audience.workspaces.first()

@@ -10,7 +10,7 @@ from audiences.models.calculated import CalculatedAttributeValue
 from audiences.models.catalogue import CatalogueAttribute, CatalogueEvent, DataType
 from audiences.models.events import Event, EventPartition, SourceRequest
 from audiences.models.inputs import Input, Platform
-from audiences.models.profiles import Identity, Profile, ProfileWorkspace
+from audiences.models.profiles import ErasedProfile, Identity, Profile, ProfileWorkspace
 from audiences.models.realtime import PendingEvaluation
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "CatalogueAttribute",
     "CatalogueEvent",
     "DataType",
+    "ErasedProfile",
     "Event",
     "EventPartition",
     "Identity",

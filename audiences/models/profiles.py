@@ -94,3 +94,23 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identity_type}: {self.value}"
+
+
+class ErasedProfile(models.Model):
+    """A deleted profile's identities, kept only until its drops have reached the outputs.
+
+    Deleting a profile drops it from every audience through the change log; the forwarding
+    pipeline maps those drops to identities at send time, after the profile is gone, so it
+    reads them here. A periodic purge removes these rows after `ERASED_IDENTITIES_DAYS`.
+    """
+
+    mpid = models.BigIntegerField(primary_key=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    identities = models.JSONField(help_text="Identity type -> values, as a partner receives them.")
+    erased_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"erased {self.mpid}"
