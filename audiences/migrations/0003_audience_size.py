@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audiences', '0002_event_table'),
+        ("audiences", "0002_event_table"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='audience',
-            name='size',
-            field=models.BigIntegerField(default=0, help_text='Current members; kept in step with the members table by each calculation.'),
+            model_name="audience",
+            name="size",
+            field=models.BigIntegerField(
+                default=0, help_text="Current members; kept in step with the members table by each calculation."
+            ),
         ),
     ]

@@ -5,27 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_platform_token'),
-        ('audiences', '0003_audience_size'),
+        ("accounts", "0002_platform_token"),
+        ("audiences", "0003_audience_size"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalculatedAttributeValue',
+            name="CalculatedAttributeValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mpid', models.BigIntegerField()),
-                ('name', models.CharField(max_length=200)),
-                ('value', models.JSONField(blank=True, null=True)),
-                ('computed_at', models.DateTimeField()),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("mpid", models.BigIntegerField()),
+                ("name", models.CharField(max_length=200)),
+                ("value", models.JSONField(blank=True, null=True)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['mpid', 'workspace', 'name'],
-                'indexes': [models.Index(fields=['workspace', 'name', 'mpid'], name='calculated_value_lookup')],
-                'constraints': [models.UniqueConstraint(fields=('mpid', 'workspace', 'name'), name='calculated_value_once')],
+                "ordering": ["mpid", "workspace", "name"],
+                "indexes": [models.Index(fields=["workspace", "name", "mpid"], name="calculated_value_lookup")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("mpid", "workspace", "name"), name="calculated_value_once")
+                ],
             },
         ),
     ]

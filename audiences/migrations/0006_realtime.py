@@ -5,29 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_platform_token'),
-        ('audiences', '0005_criteria_functions'),
+        ("accounts", "0002_platform_token"),
+        ("audiences", "0005_criteria_functions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='audience',
-            name='swept_at',
-            field=models.DateTimeField(blank=True, help_text="When the clock sweep last re-evaluated this audience's moving windows.", null=True),
+            model_name="audience",
+            name="swept_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the clock sweep last re-evaluated this audience's moving windows.",
+                null=True,
+            ),
         ),
         migrations.CreateModel(
-            name='PendingEvaluation',
+            name="PendingEvaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mpid', models.BigIntegerField()),
-                ('queued_at', models.DateTimeField()),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.workspace')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("mpid", models.BigIntegerField()),
+                ("queued_at", models.DateTimeField()),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.workspace"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
-                'constraints': [models.UniqueConstraint(fields=('workspace', 'mpid'), name='pending_evaluation_once')],
+                "ordering": ["pk"],
+                "constraints": [models.UniqueConstraint(fields=("workspace", "mpid"), name="pending_evaluation_once")],
             },
         ),
     ]
