@@ -80,7 +80,7 @@ class AudienceFilter(Schema):
     tag: list[str] = Field(default_factory=list, description="Repeatable; every tag given must be on the audience.")
     q: str | None = Field(default=None, max_length=100)
     limit: int = Field(default=100, ge=1, le=500)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 def _audiences(request: HttpRequest):

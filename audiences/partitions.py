@@ -47,6 +47,12 @@ def ensure_partitions(account_id: int, tier: int, days: Iterable[dt.date]) -> No
         transaction.on_commit(lambda key=(account_id, tier, start): _known.add(key))
 
 
+def forget_partitions(account_id: int) -> None:
+    """Drop this process's memory of an account's partitions (another process dropped some)."""
+    for key in [key for key in _known if key[0] == account_id]:
+        _known.discard(key)
+
+
 def _create(account_id: int, tier: int, start: dt.date) -> None:
     end = span_of(tier, start)[1]
     name = table_name(account_id, tier, start)

@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from audiences import realtime
@@ -22,7 +23,7 @@ from audiences.hashing import bucket, new_mpid
 from audiences.ingestion.wire import DEVICE_IDENTITY_TYPES, ParsedBatch, ParsedEvent
 from audiences.models import Input
 from audiences.models.events import Tier
-from audiences.partitions import ensure_partitions
+from audiences.partitions import ensure_partitions, forget_partitions
 
 # Data fields that become columns of the event row; everything else is kept in `extra`.
 EXTRACTED_FIELDS = {
@@ -201,24 +202,39 @@ def ingest(
         pending.append(Pending(index=index, parsed=parsed, events=rows, identities=identities_of(parsed)))
 
     days = {row.timestamp.date() for item in pending for row in item.events}
+    try:
+        _store(source, tier, days, pending, now, result)
+    except (DatabaseError, psycopg.Error) as exc:  # COPY speaks psycopg directly
+        if "no partition of relation" not in str(exc):
+            raise
+        # This process remembered a partition that retention has dropped since: look again.
+        forget_partitions(account.pk)
+        _store(source, tier, days, pending, now, result)
+    return result
+
+
+def _store(
+    source: Input, tier: int, days: set[dt.date], pending: list[Pending], now: dt.datetime, result: IngestResult
+) -> None:
+    workspace = source.workspace
+    account_id = workspace.account_id
     with transaction.atomic():
-        ensure_partitions(account.pk, tier, days)
+        ensure_partitions(account_id, tier, days)
         with connection.cursor() as cursor:
             accepted = _drop_repeated_requests(cursor, source, pending, now)
             result.duplicate_batches = len(pending) - len(accepted)
             if not accepted:
-                return result
-            _resolve_profiles(cursor, account.pk, accepted, now)
+                return
+            _resolve_profiles(cursor, account_id, accepted, now)
             _store_profile_state(cursor, workspace.pk, accepted, now)
-            _store_identities(cursor, account.pk, workspace.pk, accepted, now)
-            result.events = _copy_events(cursor, account.pk, tier, workspace.pk, source.pk, accepted, now)
+            _store_identities(cursor, account_id, workspace.pk, accepted, now)
+            result.events = _copy_events(cursor, account_id, tier, workspace.pk, source.pk, accepted, now)
         record_catalogue(workspace.pk, accepted, now)
         result.mpids = sorted({item.mpid for item in accepted})
         # Real time: these users are re-evaluated once this data is committed.
         realtime.queue(workspace.pk, result.mpids, now)
         transaction.on_commit(realtime.wake)
     result.batches = len(accepted)
-    return result
 
 
 def _drop_repeated_requests(cursor, source: Input, pending: list[Pending], now: dt.datetime) -> list[Pending]:

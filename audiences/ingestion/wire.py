@@ -121,6 +121,7 @@ class CrashData(EventData):
 
 class StateTransitionData(EventData):
     application_transition_type: Literal[
+        "unknown",
         "application_initialized",
         "application_exit",
         "application_background",
@@ -150,6 +151,8 @@ DATA_BY_TYPE: dict[str, type[EventData]] = {
     "pre_attribution": EventData,
     "push_reaction": EventData,
     "media": EventData,
+    # The reference client's enum has "unknown"; keep such events as raw events.
+    "unknown": EventData,
 }
 EVENT_TYPES = tuple(DATA_BY_TYPE)
 
