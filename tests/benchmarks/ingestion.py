@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -42,19 +43,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_requests(count: int, seed: int) -> list[bytes]:
-    """`count` bodies of 100 demo batches each, ready to post."""
+    """`count` bodies of 100 demo batches each, ready to post.
+
+    The batches are shuffled across requests, as a bulk sender's traffic mixes its users: a
+    user's later sessions mostly arrive in later requests and update a stored profile.
+    """
     from audiences.demo.story import DemoStory
 
     story = DemoStory(profiles=10**9, seed=seed, now_ms=int(time.time() * 1000), window_days=1)
-    bodies, batches = [], []
+    wanted = count * BATCHES_PER_REQUEST
+    batches = []
     for delivery in story.deliveries():
         batches.append(delivery.batch)
-        if len(batches) == BATCHES_PER_REQUEST:
-            bodies.append(json.dumps(batches, separators=(",", ":")).encode())
-            batches = []
-            if len(bodies) == count:
-                return bodies
-    raise AssertionError("the story ended early")
+        if len(batches) == wanted:
+            break
+    random.Random(seed).shuffle(batches)
+    return [
+        json.dumps(batches[start : start + BATCHES_PER_REQUEST], separators=(",", ":")).encode()
+        for start in range(0, wanted, BATCHES_PER_REQUEST)
+    ]
 
 
 def events_in(bodies: list[bytes]) -> int:
