@@ -58,13 +58,18 @@ def main(spec_path: str) -> None:
                 except queue.Empty:
                     return
                 began = time.perf_counter()
-                answer = session.post(spec["url"], data=body, timeout=120)
+                try:
+                    answer = session.post(spec["url"], data=body, timeout=300)
+                except requests.RequestException as exc:
+                    status, text = "no answer", f"{type(exc).__name__}: {exc}"
+                else:
+                    status, text = str(answer.status_code), answer.text
                 took = time.perf_counter() - began
                 with lock:
                     latencies.append(took)
-                    statuses[str(answer.status_code)] = statuses.get(str(answer.status_code), 0) + 1
-                    if answer.status_code != 202 and len(failures) < 3:
-                        failures.append(answer.text[:500])
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if status != "202" and len(failures) < 3:
+                        failures.append(text[:500])
 
     began = time.perf_counter()
     threads = [threading.Thread(target=connection) for _ in range(spec.get("connections", 1))]
