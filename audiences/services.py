@@ -7,6 +7,7 @@ answers as is and forms map to their fields.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +19,7 @@ from audiences.models import Audience, AudienceKind, AudienceStatus, Input, Tag
 from audiences.models.audiences import Access, CalculationState
 
 TAG_MAX = 18
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 NAME_MAX = 100
 
 
@@ -97,6 +99,11 @@ def _clean_definition(
         return None
     from audiences.criteria.definition import validate_definition
 
+    unstorable = unstorable_text(definition, "definition")
+    if unstorable:
+        # PostgreSQL cannot store these in jsonb; refuse them by path instead of failing on save.
+        errors.append({"path": unstorable, "message": "text may not contain NUL (U+0000) or unpaired surrogates"})
+        return None
     parsed, faults = validate_definition(
         definition,
         account=account,
@@ -110,6 +117,23 @@ def _clean_definition(
             {"path": f"definition.{path}" if path and path != "$" else "definition", "message": fault["message"]}
         )
     return definition if parsed is not None else None
+
+
+def unstorable_text(value: Any, path: str) -> str | None:
+    """The path of the first text (key or value) holding NUL or a lone surrogate, if any."""
+    if isinstance(value, str):
+        return path if UNSTORABLE.search(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = unstorable_text(key, f"{path}.{key}") or unstorable_text(item, f"{path}.{key}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable_text(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
 
 
 def tags_named(account: Account, names: list[str]) -> list[Tag]:

@@ -4,8 +4,19 @@ import django_tables2 as tables
 
 from audiences.models import Audience, CatalogueAttribute, DataType, Input
 
+MAX_PER_PAGE = 100
 
-class InputTable(tables.Table):
+
+class BoundedTable(tables.Table):
+    """A table whose page size, which visitors may set with `?per_page=`, stays within 1..100
+    (a zero or negative size would fail the paginator; a huge one would load everything)."""
+
+    def paginate(self, *args, per_page=None, **kwargs):
+        size = per_page if isinstance(per_page, int) else 25
+        return super().paginate(*args, per_page=min(max(size, 1), MAX_PER_PAGE), **kwargs)
+
+
+class InputTable(BoundedTable):
     name = tables.Column(linkify=True)
     platform = tables.Column()
     api_key = tables.Column(verbose_name="API key")
@@ -19,7 +30,7 @@ class InputTable(tables.Table):
         attrs = {"class": "table"}
 
 
-class CatalogueTable(tables.Table):
+class CatalogueTable(BoundedTable):
     event_type = tables.Column(verbose_name="Event type", default="user attribute")
     event_name = tables.Column(verbose_name="Event name", default="—")
     key = tables.Column(verbose_name="Attribute")
@@ -38,7 +49,7 @@ class CatalogueTable(tables.Table):
         attrs = {"class": "table"}
 
 
-class AudienceTable(tables.Table):
+class AudienceTable(BoundedTable):
     """The real-time audience list; the metric columns are annotations (see `audiences.metrics`)."""
 
     name = tables.Column(linkify=True)

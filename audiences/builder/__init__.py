@@ -9,7 +9,7 @@ the editor's fields.
 """
 
 from audiences.builder.editor import Catalogue, editor_view
-from audiences.builder.edits import criteria_of, definition_of, move, normalise_joins
+from audiences.builder.edits import criteria_of, definition_of, draft_identity, move, normalise_joins, readable
 from audiences.builder.fields import engine_faults, read_editor
 from audiences.builder.vocabulary import JOINS, MENU, new_criterion, title_of
 from audiences.builder.words import summary
@@ -20,12 +20,14 @@ __all__ = [
     "Catalogue",
     "criteria_of",
     "definition_of",
+    "draft_identity",
     "editor_view",
     "engine_faults",
     "move",
     "new_criterion",
     "normalise_joins",
     "read_editor",
+    "readable",
     "summary",
     "title_of",
 ]

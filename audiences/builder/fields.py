@@ -31,7 +31,8 @@ from audiences.models import Audience
 
 
 def _text(data: QueryDict, name: str) -> str:
-    return str(data.get(name, "")).strip()
+    # NUL cannot be stored or searched for in PostgreSQL text; nobody means to type it.
+    return str(data.get(name, "")).replace("\x00", "").strip()
 
 
 def _number(raw: str) -> int | float | None:
@@ -107,7 +108,7 @@ def read_condition(
     if op == "time":
         condition["value"] = read_time(data, f"{prefix}time-", errors)
         return condition
-    raw = str(data.get(f"{prefix}value", ""))
+    raw = str(data.get(f"{prefix}value", "")).replace("\x00", "")
     if op in NUMBER_OPS or (kind == "number" and op in ("equals", "not_equals")):
         value = _number(raw.strip())
         if value is None and not refresh:

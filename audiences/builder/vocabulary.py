@@ -76,6 +76,21 @@ PRODUCT_ACTIONS = [
     "add_to_wishlist",
     "remove_from_wishlist",
 ]
+# Every criterion type of DEFINITION.md; `event` covers all event types.
+CRITERION_KINDS = (
+    "event",
+    "cart_abandonment",
+    "user_attribute",
+    "user_attribute_list",
+    "audience",
+    "calculated_attribute",
+    "consent",
+    "device",
+    "first_seen",
+    "location",
+    "identity",
+    "attribution",
+)
 TYPE_LABELS = {
     "cart_abandonment": "Cart abandonment",
     "user_attribute": "User attribute",

@@ -60,8 +60,9 @@ class Build:
                 draft = json.loads(data.get("draft") or "null")
             except ValueError:
                 draft = None
-            if isinstance(draft, dict) and draft.get("type"):
-                state.editing, state.draft = int(editing), draft
+            identity = builder.draft_identity(draft)
+            if identity is not None:
+                state.editing, state.draft = int(editing), identity
         return state
 
     def close_editor(self) -> None:
@@ -105,7 +106,7 @@ def _apply(request: HttpRequest, audience: Audience, state: Build, action: str) 
             if state.criteria:
                 draft["join"] = "and"
             state.editing, state.draft = len(state.criteria), draft
-    elif verb == "edit" and 0 <= number < len(state.criteria):
+    elif verb == "edit" and 0 <= number < len(state.criteria) and builder.readable(state.criteria[number]):
         state.editing, state.draft = number, json.loads(json.dumps(state.criteria[number]))
     elif verb == "remove" and 0 <= number < len(state.criteria):
         state.criteria.pop(number)
@@ -152,6 +153,7 @@ def audience_build(request: HttpRequest, pk: int) -> HttpResponse:
     if action in ("save", "activate"):
         if state.draft is not None:
             state.problems.append("Finish the criterion you are editing first: click Done or Cancel.")
+            _apply(request, audience, state, "refresh")
         else:
             saved = _save(request, audience, state, activate=action == "activate")
             if saved is not None:
@@ -177,7 +179,10 @@ def _render(request: HttpRequest, audience: Audience, state: Build) -> HttpRespo
             "criterion": criterion,
             "join": criterion.get("join"),
             "title": builder.title_of(criterion),
-            "summary": builder.summary(criterion, audience_names=audience_names, workspace_names=workspace_names),
+            "readable": builder.readable(criterion),
+            "summary": builder.summary(criterion, audience_names=audience_names, workspace_names=workspace_names)
+            if builder.readable(criterion)
+            else json.dumps(criterion),
             "errors": state.criterion_errors.get(index, []),
             "editing": state.editing == index,
         }
@@ -236,5 +241,9 @@ def estimates_of(audience: Audience, criteria: list[dict[str, Any]]) -> tuple[Es
     """The estimator's answer for the whole definition and for each criterion on its own."""
     if not criteria:
         return None, []
-    found = estimator.estimate(builder.definition_of(criteria), Scope.of(audience))
+    definition = builder.definition_of(criteria)
+    unstorable = services.unstorable_text(definition, "definition")
+    if unstorable:
+        return estimator.failed(f"{unstorable}: text may not contain NUL (U+0000)", len(criteria)).whole, []
+    found = estimator.estimate(definition, Scope.of(audience))
     return found.whole, found.criteria
