@@ -269,3 +269,27 @@ def test_a_configuration_page_costs_the_same_queries_for_2_or_20_connections(
     grow(2, 20)
     with django_assert_max_num_queries(baseline):
         client.get(configuration.get_absolute_url())
+
+
+def test_odd_input_is_answered_never_a_server_error(
+    tenant, client_for, make_configuration, make_audience, make_connection
+):
+    configuration = make_configuration()
+    audience = make_audience()
+    make_connection(audience, make_configuration("Other"))
+    client = client_for(tenant.admin)
+    huge = str(2**70)
+    for url, params in (
+        (OUTPUTS, {"page": "abc", "sort": "nonsense"}),
+        (OUTPUTS, {"page": "999"}),
+        (configuration.get_absolute_url(), {"page": "-1", "sort": "-state"}),
+        (reverse("outputs:directory"), {"q": "x" * 5000, "category": huge, "audiences": "maybe"}),
+        (reverse("connections:connection_create", args=[audience.pk]), {"configuration": huge}),
+    ):
+        assert client.get(url, params).status_code in (200, 404), (url, params)
+    bulk = reverse("connections:bulk_connect", args=[configuration.pk])
+    response = client.post(bulk, {"audiences": [huge, "0", str(audience.pk)], "status": "sending"})
+    assert response.status_code == 200
+    assert list(Connection.objects.filter(output_configuration=configuration).values_list("audience", flat=True)) == [
+        audience.pk
+    ]
