@@ -63,6 +63,22 @@ def test_the_builder_edits_criteria_and_shows_estimates_without_reloading(tenant
     expect(page.locator("#estimate-c1 [data-state=ok]")).to_have_text("16")
     expect(page.locator("#estimate-total [data-state=ok]")).to_have_text("8")
     screenshot(page, "builder")
+
+    # Changing the join redraws the criteria and the estimates within a second.
+    page.evaluate(
+        """() => {
+            const select = document.getElementById("join-1");
+            select.addEventListener("change", () => { window.changedAt = performance.now(); });
+            new MutationObserver(() => {
+                const total = document.querySelector("#estimate-total [data-state]");
+                if (total && total.textContent === "20") window.estimatedAt = performance.now();
+            }).observe(document.body, {subtree: true, childList: true, characterData: true});
+        }"""
+    )
+    page.locator("#join-1").select_option("or")
+    expect(page.locator("#estimate-total [data-state=ok]")).to_have_text("20")  # 12 Paris viewers or 16 premium
+    elapsed = page.evaluate("window.estimatedAt - window.changedAt")
+    assert 0 < elapsed < 1000, elapsed
     assert page.evaluate("window.sameDocument") is True  # no page load happened
     audience.refresh_from_db()
     assert audience.definition is None  # nothing stored before Save
