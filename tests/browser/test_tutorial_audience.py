@@ -42,10 +42,12 @@ def celery_worker(live_server):
 
 
 def _forget_connections(app) -> None:
-    """Drop pooled broker connections so the next publish uses the broker configured now."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    """Drop pooled broker connections so the next publish uses the broker configured now
+    (kombu also keeps pools registered globally: reset those too)."""
+    from kombu import pools
+
+    pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
