@@ -15,6 +15,7 @@ from accounts.models import Account, Workspace
 from audiences.models import Input
 from audiences.models.audiences import Access
 
+ID = re.compile(r"[0-9]{1,18}")
 SCOPES = [("single", "Single workspace"), ("multi", "Several workspaces")]
 
 
@@ -85,8 +86,8 @@ class NewAudienceForm(RefusalMixin, forms.Form):
             if self.multi:
                 return list(self.initial.get("workspaces") or [])
             return [self.initial["workspace"]] if self.initial.get("workspace") else []
-        many = [int(v) for v in self.data.getlist("workspaces") if str(v).isdigit()]
-        one = [int(v) for v in [self.data.get("workspace", "")] if str(v).isdigit()]
+        many = [int(v) for v in self.data.getlist("workspaces") if ID.fullmatch(str(v))]
+        one = [int(v) for v in [self.data.get("workspace", "")] if ID.fullmatch(str(v))]
         # Switching between one and several workspaces keeps what was picked.
         if self.multi:
             return many or one

@@ -4,6 +4,7 @@ engine's faults back on those fields."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from django.http import QueryDict
@@ -43,6 +44,11 @@ def _number(raw: str) -> int | float | None:
     if not math.isfinite(number):
         return None
     return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() else number
+
+
+def _id(raw: str) -> int | None:
+    """A database id written in ASCII digits (within a bigint), else None."""
+    return int(raw) if re.fullmatch(r"[0-9]{1,18}", raw) else None
 
 
 def _whole(raw: str) -> int | None:
@@ -133,8 +139,8 @@ def read_condition(
 def _workspace(data: QueryDict, criterion: dict[str, Any], multi: bool) -> None:
     raw = _text(data, "workspace_id")
     criterion.pop("workspace_id", None)
-    if multi and raw.isdigit():
-        criterion["workspace_id"] = int(raw)
+    if multi and _id(raw) is not None:
+        criterion["workspace_id"] = _id(raw)
 
 
 def read_editor(
@@ -193,7 +199,7 @@ def read_editor(
         _workspace(data, criterion, multi)
     elif kind == "audience":
         raw = _text(data, "audience_id")
-        criterion["audience_id"] = int(raw) if raw.isdigit() else None
+        criterion["audience_id"] = _id(raw)
         criterion["member"] = _text(data, "member") != "0"
         if criterion["audience_id"] is None and not refresh:
             errors["audience_id"] = "Pick an audience."

@@ -6,6 +6,7 @@ a 403 on every POST). Another account's audience is a 404. The Build tab is in `
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -90,7 +91,7 @@ def _refreshed_initial(form: NewAudienceForm, data) -> dict:
     """What the dialog shows after the workspaces changed: checked inputs stay checked, and a
     newly picked workspace comes with all its inputs."""
     chosen = form.chosen_workspaces()
-    checked = {int(v) for v in data.getlist("inputs") if v.isdigit()}
+    checked = {int(v) for v in data.getlist("inputs") if re.fullmatch(r"[0-9]{1,18}", v)}
     inputs = []
     for workspace in chosen:
         offered = form.inputs_by_workspace.get(workspace, [])

@@ -8,7 +8,6 @@ back. Nothing is stored until Save as Draft or Activate.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
@@ -19,100 +18,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import current
 from audiences import builder, estimator, services
+from audiences.builder.state import Build, read_json
 from audiences.criteria.scope import Scope
 from audiences.estimator import Estimate
 from audiences.models import Audience, AudienceStatus
 from audiences.views.audiences import audience_for, go, require_editor
-
-EDITOR_ACTIONS = ("refresh", "attr-add", "attr-remove", "done", "cancel")
-
-
-@dataclass
-class Build:
-    """The state of the builder between two posts."""
-
-    criteria: list[dict[str, Any]]
-    editing: int | None = None
-    draft: dict[str, Any] | None = None
-    field_errors: dict[str, str] = field(default_factory=dict)
-    criterion_errors: dict[int, list[str]] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-    @classmethod
-    def saved(cls, audience: Audience) -> Build:
-        return cls(criteria=builder.criteria_of(audience.definition))
-
-    @classmethod
-    def posted(cls, audience: Audience, data) -> Build:
-        state = cls(criteria=builder.criteria_of(audience.definition))
-        try:
-            state.criteria = builder.criteria_of(json.loads(data.get("definition") or "null"))
-        except ValueError:
-            state.problems.append("The criteria could not be read back; the saved ones are shown again.")
-        for index, criterion in enumerate(state.criteria):
-            join = data.get(f"join-{index}")
-            if index and join in builder.JOINS:
-                criterion["join"] = join
-        builder.normalise_joins(state.criteria)
-        editing = str(data.get("editing", ""))
-        if editing.isdigit() and int(editing) <= len(state.criteria):
-            try:
-                draft = json.loads(data.get("draft") or "null")
-            except ValueError:
-                draft = None
-            identity = builder.draft_identity(draft)
-            if identity is not None:
-                state.editing, state.draft = int(editing), identity
-        return state
-
-    def close_editor(self) -> None:
-        self.editing, self.draft, self.field_errors = None, None, {}
-
-
-def _apply(request: HttpRequest, audience: Audience, state: Build, action: str) -> None:
-    """Apply one builder action to the state (nothing is stored here)."""
-    verb, _, arg = action.partition(":")
-    number = int(arg) if arg.isdigit() else -1
-    catalogue = builder.Catalogue(list(audience.workspaces.values_list("pk", flat=True)))
-    if verb in EDITOR_ACTIONS and state.draft is not None:
-        final = verb == "done"
-        criterion, errors = builder.read_editor(
-            state.draft, request.POST, catalogue=catalogue, multi=audience.multi_workspace, refresh=not final
-        )
-        if verb == "attr-add":
-            criterion.setdefault("attributes", []).append({"key": "", "op": "equals", "value": ""})
-        elif verb == "attr-remove" and 0 <= number < len(criterion.get("attributes", [])):
-            criterion["attributes"].pop(number)
-        if verb == "cancel":
-            state.close_editor()
-        elif final:
-            errors = errors or builder.engine_faults(audience, criterion)
-            if errors:
-                state.draft, state.field_errors = criterion, errors
-            else:
-                if state.editing is not None and state.editing < len(state.criteria):
-                    state.criteria[state.editing] = criterion
-                else:
-                    state.criteria.append(criterion)
-                builder.normalise_joins(state.criteria)
-                state.close_editor()
-        else:
-            state.draft = criterion
-        return
-    state.close_editor()
-    if verb == "add":
-        draft = builder.new_criterion(arg)
-        if draft is not None:
-            if state.criteria:
-                draft["join"] = "and"
-            state.editing, state.draft = len(state.criteria), draft
-    elif verb == "edit" and 0 <= number < len(state.criteria) and builder.readable(state.criteria[number]):
-        state.editing, state.draft = number, json.loads(json.dumps(state.criteria[number]))
-    elif verb == "remove" and 0 <= number < len(state.criteria):
-        state.criteria.pop(number)
-        builder.normalise_joins(state.criteria)
-    elif verb in ("up", "down"):
-        builder.move(state.criteria, number, -1 if verb == "up" else 1)
 
 
 def _save(request: HttpRequest, audience: Audience, state: Build, activate: bool) -> HttpResponse | None:
@@ -126,15 +36,7 @@ def _save(request: HttpRequest, audience: Audience, state: Build, activate: bool
         if activate and audience.status != AudienceStatus.ACTIVE:
             services.activate(audience, acting_user=request.user)
     except services.AudienceRefused as refused:
-        for error in refused.errors:
-            path = error["path"].removeprefix("definition.")
-            if path.startswith("criteria[") and "]" in path:
-                index = int(path[len("criteria[") : path.index("]")])
-                where = path[path.index("]") + 1 :].lstrip(".")
-                message = f"{where}: {error['message']}" if where else error["message"]
-                state.criterion_errors.setdefault(index, []).append(message)
-            else:
-                state.problems.append(error["message"])
+        state.add_refusal(refused.errors)
         return None
     if activate:
         return go(request, reverse("audiences:audience_activated", args=[audience.pk]))
@@ -153,13 +55,13 @@ def audience_build(request: HttpRequest, pk: int) -> HttpResponse:
     if action in ("save", "activate"):
         if state.draft is not None:
             state.problems.append("Finish the criterion you are editing first: click Done or Cancel.")
-            _apply(request, audience, state, "refresh")
+            state.apply(audience, "refresh", request.POST)
         else:
             saved = _save(request, audience, state, activate=action == "activate")
             if saved is not None:
                 return saved
     else:
-        _apply(request, audience, state, action)
+        state.apply(audience, action, request.POST)
     return _render(request, audience, state)
 
 
@@ -225,10 +127,8 @@ def audience_estimate(request: HttpRequest, pk: int) -> HttpResponse:
 
     Read-only, so support staff get estimates too."""
     audience = audience_for(request, pk)
-    try:
-        criteria = builder.criteria_of(json.loads(request.POST.get("definition") or "null"))
-    except ValueError:
-        criteria = builder.criteria_of(audience.definition)
+    posted = read_json(request.POST.get("definition"))
+    criteria = builder.criteria_of(audience.definition if posted is ValueError else posted)
     total, each = estimates_of(audience, criteria)
     return render(
         request,

@@ -68,6 +68,9 @@ FIELDS = [
     "editing",
 ]
 ACTIONS = [
+    "edit:²",
+    "remove:\u0661",
+    "up:99999999999999999999999",
     "refresh",
     "done",
     "cancel",
@@ -108,6 +111,7 @@ definitions = st.one_of(
     st.builds(lambda cs: json.dumps({"version": 1, "criteria": cs}), st.lists(criteria, max_size=3)),
     st.builds(json.dumps, values),
     st.text(max_size=20),
+    st.just("[" * 50_000),
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -120,7 +124,7 @@ pytestmark = pytest.mark.filterwarnings("ignore")
     action=st.sampled_from(ACTIONS) | st.text(max_size=10),
     definition=definitions,
     draft=st.one_of(st.builds(json.dumps, criteria), st.text(max_size=10)),
-    editing=st.sampled_from(["", "0", "1", "7", "x", "-1"]),
+    editing=st.sampled_from(["", "0", "1", "7", "x", "-1", "²", "99999999999999999999"]),
     fields=st.dictionaries(st.sampled_from(FIELDS), st.text(max_size=6), max_size=10),
 )
 def test_the_builder_never_fails_on_whatever_is_posted(
@@ -186,3 +190,19 @@ def test_nul_characters_never_reach_the_database(tenant, client_for, tutorial):
     assert "NUL" in estimate.content.decode()
     tutorial.refresh_from_db()
     assert tutorial.definition is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "edit:²"},
+        {"action": "remove:\u0661"},
+        {"action": "down:99999999999999999999999"},
+        {"action": "refresh", "definition": "[" * 50_000},
+        {"action": "done", "editing": "0", "draft": '{"type": "audience"}', "audience_id": "99999999999999999999999"},
+        {"action": "done", "editing": "²", "draft": '{"type": "consent"}'},
+    ],
+)
+def test_odd_builder_posts_answer_a_page(tenant, client_for, tutorial, data):
+    response = client_for(tenant.marketer).post(reverse("audiences:audience_detail", args=[tutorial.pk]), data)
+    assert response.status_code == 200
