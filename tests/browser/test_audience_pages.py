@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from audiences import services
 from audiences.models import Audience
-from tests.browser.builder_steps import add_criterion, build_tutorial, click_and_settle, type_and_leave
+from tests.browser.builder_steps import add_criterion, build_tutorial, click_and_settle, settle, type_and_leave
 from tests.browser.conftest import screenshot
 from tests.web.audiences.tutorial import seed_tutorial
 
@@ -167,3 +167,32 @@ def test_deleting_a_nested_audience_in_the_dialog_lists_the_nesting_ones(tenant,
     dialog.get_by_role("link", name="Close").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert Audience.objects.filter(pk=inner.pk).exists()
+
+
+def test_a_multi_workspace_audience_picks_its_workspaces_inputs_and_a_criterions_workspace(tenant, page_for):
+    from tests.factories import WorkspaceFactory, make_input
+
+    second = WorkspaceFactory(account=tenant.account, name="Zeta")
+    web, _ = make_input(second, name="Zeta Web", platform="web")
+    page = page_for(tenant.marketer)
+    page.goto("/audiences/real-time/?tab=multi")
+    page.get_by_role("link", name="New Audience").click()
+    dialog = page.get_by_role("dialog", name="New Audience")
+    expect(dialog.get_by_label("Several workspaces")).to_be_checked()
+    dialog.get_by_label("Audience name").fill("Everywhere")
+    dialog.get_by_label("Zeta", exact=True).check()  # redraws the dialog with Zeta's inputs checked
+    expect(dialog.get_by_label("Zeta Web (Web)")).to_be_checked()
+    expect(dialog.get_by_label("Audience name")).to_have_value("Everywhere")
+    screenshot(page, "new-audience-dialog-multi")
+    dialog.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name=re.compile("Everywhere"))).to_be_visible()
+    audience = Audience.objects.get(name="Everywhere")
+    assert audience.multi_workspace and set(audience.inputs.all()) == {tenant.input, web}
+
+    add_criterion(page, "Users", "User attributes")
+    page.get_by_label("Workspace of this criterion").select_option(label="Zeta")
+    type_and_leave(page, "#f-key", "status")
+    page.locator("#f-op").select_option("exists")
+    settle(page)
+    click_and_settle(page, "Done")
+    expect(page.locator("#criterion-0")).to_contain_text("status exists (in Zeta)")
