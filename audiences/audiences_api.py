@@ -13,7 +13,7 @@ from pydantic import Field
 
 from accounts.api import ApiError, TokenAuth, caller, require_editor
 from audiences import services
-from audiences.metrics import metrics_for
+from audiences.metrics import with_metrics
 from audiences.models import Audience, Member, Tag
 
 router = Router(tags=["Platform API: audiences"], auth=TokenAuth())
@@ -88,16 +88,16 @@ def _audiences(request: HttpRequest):
 
 
 def _with_relations(queryset):
-    return queryset.select_related("created_by").prefetch_related(
-        "workspaces", "inputs", Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    return with_metrics(
+        queryset.select_related("created_by").prefetch_related(
+            "workspaces", "inputs", Prefetch("tags", queryset=Tag.objects.order_by("name"))
+        )
     )
 
 
 def _out(audiences: list[Audience], *, with_definition: bool = False) -> list[dict[str, Any]]:
-    metrics = metrics_for(audiences)
     rows = []
     for audience in audiences:
-        numbers = metrics[audience.pk]
         rows.append(
             {
                 "id": audience.pk,
@@ -110,11 +110,11 @@ def _out(audiences: list[Audience], *, with_definition: bool = False) -> list[di
                 "status": audience.status,
                 "access": audience.access,
                 "tags": [t.name for t in audience.tags.all()],
-                "size": numbers.size,
-                "adds_24h": numbers.adds_24h,
-                "drops_24h": numbers.drops_24h,
-                "volatility": numbers.volatility,
-                "connected_outputs": 0,
+                "size": audience.size,
+                "adds_24h": audience.adds_24h,
+                "drops_24h": audience.drops_24h,
+                "volatility": audience.volatility,
+                "connected_outputs": audience.connected_outputs,
                 "created_by": audience.created_by.get_username() if audience.created_by else None,
                 "created_at": audience.created_at,
                 "updated_at": audience.updated_at,

@@ -8,30 +8,15 @@ number of queries for 5 audiences or 500, and the columns can be sorted on.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from audiences.models import Audience, MembershipChange
 
 WINDOW = dt.timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Metrics:
-    size: int
-    adds_24h: int
-    drops_24h: int
-
-    @property
-    def volatility(self) -> float | None:
-        """(adds + drops) / size over the last day; None for an empty audience."""
-        if self.size <= 0:
-            return None
-        return (self.adds_24h + self.drops_24h) / self.size
 
 
 def _recent_count(since: dt.datetime, *, added: bool) -> Coalesce:
@@ -79,23 +64,3 @@ def with_metrics(audiences: QuerySet[Audience], now: dt.datetime | None = None) 
             output_field=FloatField(),
         )
     )
-
-
-def metrics_for(audiences: list[Audience], now: dt.datetime | None = None) -> dict[int, Metrics]:
-    """The metrics of already-loaded audiences, in one query."""
-    since = (now or timezone.now()) - WINDOW
-    ids = [audience.pk for audience in audiences]
-    counts = {
-        row["audience_id"]: row
-        for row in MembershipChange.objects.filter(audience_id__in=ids, at__gte=since)
-        .values("audience_id")
-        .annotate(adds=Count("seq", filter=Q(added=True)), drops=Count("seq", filter=Q(added=False)))
-    }
-    return {
-        audience.pk: Metrics(
-            size=audience.size,
-            adds_24h=counts.get(audience.pk, {}).get("adds", 0),
-            drops_24h=counts.get(audience.pk, {}).get("drops", 0),
-        )
-        for audience in audiences
-    }
