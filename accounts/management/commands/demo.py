@@ -2,7 +2,7 @@
 
 It migrates, seeds the demo data once, makes a demo login, then runs the web server
 (gunicorn), a Celery worker and Celery beat as child processes. Ctrl-C or SIGTERM stops all
-of them, and the embedded PostgreSQL too when this command started it.
+of them, and the embedded PostgreSQL under ./var when the demo used it.
 """
 
 from __future__ import annotations
