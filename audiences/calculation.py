@@ -25,6 +25,7 @@ from audiences.criteria.definition import Definition, parse_definition
 from audiences.criteria.scope import Scope
 from audiences.models import Audience
 from audiences.models.audiences import CalculationState
+from audiences.models.variations import variation_join
 from audiences.signals import announce_membership_changed
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,8 @@ def drop_from_every_audience(mpid: int, account_id: int, now: dt.datetime | None
 
 
 def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: Sequence[int] | None) -> Changes:
+    # A new member takes the A/B variation its mpid's stable bucket falls in (NULL without a
+    # test); members keep theirs, so definition edits never move anyone between variations.
     members_sql, params = compiled.members()
     params = {**params, "audience": audience_id, "now": now}
     only = ""
@@ -113,7 +116,8 @@ def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: S
         WITH fresh AS MATERIALIZED ({members_sql}),
         added AS (
             INSERT INTO audiences_member (audience_id, mpid, variation_id, added_at)
-            SELECT %(audience)s, f.mpid, NULL, %(now)s FROM fresh AS f
+            SELECT %(audience)s, f.mpid, v.id, %(now)s FROM fresh AS f
+            {variation_join("f.mpid", "%(audience)s")}
             WHERE NOT EXISTS (
                 SELECT 1 FROM audiences_member AS m WHERE m.audience_id = %(audience)s AND m.mpid = f.mpid
             )

@@ -54,3 +54,15 @@ def purge_erased_profiles() -> int:
     from audiences.profiles import purge_erased
 
     return purge_erased()
+
+
+@shared_task(ignore_result=True)
+def prepare_download(download_id: int) -> None:
+    """Write an audience download's ZIP (see audiences.downloads), then tell the person."""
+    from audiences import downloads
+    from audiences.models import Download
+
+    download = Download.objects.select_related("audience", "requested_by").filter(pk=download_id).first()
+    if download is None:
+        return  # the audience was deleted since
+    downloads.prepare(download)

@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from accounts.api import ApiError
 from audiences.audiences_api import router as audiences_router
 from audiences.events_api import router as events_router
+from audiences.experiments_api import router as experiments_router
 from audiences.ingestion.wire import location
 from audiences.platform_api import router as platform_router
 from connections.api import router as connections_router
@@ -70,6 +71,7 @@ api.add_router("/platform/v1", platform_router)
 api.add_router("/platform/v1", audiences_router)
 api.add_router("/platform/v1", outputs_router)
 api.add_router("/platform/v1", connections_router)
+api.add_router("/platform/v1", experiments_router)
 
 
 def errors(status: int, path: str, message: str, **headers: str) -> HttpResponse:

@@ -60,7 +60,13 @@ def _run(job: DownstreamDeletion, now: dt.datetime) -> None:
         partner_class.Configuration.model_validate(configuration.settings),
         partner_class.ConnectionSettings.model_validate(job.settings or {}),
     )
-    ref = AudienceRef(audience_id=job.audience_id, connection_id=0, name=job.name, state=dict(job.partner_state))
+    ref = AudienceRef(
+        audience_id=job.audience_id,
+        connection_id=0,
+        name=job.name,
+        variation=job.variation or None,
+        state=dict(job.partner_state),
+    )
     try:
         partner.delete(ref)
     except PartnerError as error:

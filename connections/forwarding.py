@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from audiences.models import ErasedProfile, Identity, Member, MembershipChange, ProfileWorkspace
+from audiences.models import ErasedProfile, Identity, Member, MembershipChange, ProfileWorkspace, Variation
 from connections.models import Connection, ConnectionStatus, Delivery, DeliveryOutcome, SnapshotState
 from outputs.partners.base import AudienceRef, Partner, PartnerError
 from outputs.partners.base import Member as PartnerMember
@@ -51,12 +51,19 @@ def forwarded_name(connection: Connection, variation_name: str | None = None) ->
     return f"{name} - {variation_name}" if variation_name else name
 
 
+def variation_name(connection: Connection) -> str | None:
+    if connection.variation_id is None:
+        return None
+    return Variation.objects.filter(pk=connection.variation_id).values_list("name", flat=True).first()
+
+
 def audience_ref(connection: Connection) -> AudienceRef:
+    # Partners compose "[name] - [variation]" themselves (see AudienceRef).
     return AudienceRef(
         audience_id=connection.audience_id,
         connection_id=connection.pk,
         name=forwarded_name(connection),
-        variation=None,
+        variation=variation_name(connection),
         state=dict(connection.partner_state),
     )
 

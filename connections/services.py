@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from pydantic import ValidationError
 
-from audiences.models import Audience, AudienceKind
+from audiences.models import ABTest, Audience, AudienceKind, Variation
 from connections import forwarding, scheduling
 from connections.models import Connection, ConnectionStatus
 from outputs.models import OutputConfiguration
@@ -66,6 +66,9 @@ def check_connection(
             )
         elif not all(isinstance(key, str) and key for key in shared_attributes):
             errors.append({"path": "shared_attributes", "message": "a list of attribute names"})
+    if variation_id is not None and not Variation.objects.filter(pk=variation_id, audience=audience).exists():
+        errors.append({"path": "variation_id", "message": "no such A/B variation of this audience"})
+        return errors
     duplicate = Connection.objects.filter(
         audience=audience, output_configuration=configuration, variation_id=variation_id
     ).exists()
@@ -133,6 +136,12 @@ def connect_audiences(
         audience = audiences.get(audience_id)
         if audience is None:
             results.append(BulkResult(audience_id, error="no such audience in this account"))
+            continue
+        if ABTest.objects.filter(audience=audience).exists():
+            # Each variation is connected on its own, from the audience's Connect tab.
+            results.append(
+                BulkResult(audience_id, error="this audience has an A/B test: connect its variations one by one")
+            )
             continue
         try:
             connection = create_connection(

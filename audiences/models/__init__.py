@@ -8,12 +8,15 @@ from audiences.models.audiences import (
 )
 from audiences.models.calculated import CalculatedAttributeValue
 from audiences.models.catalogue import CatalogueAttribute, CatalogueEvent, DataType
+from audiences.models.downloads import Download, DownloadState
 from audiences.models.events import Event, EventPartition, SourceRequest
 from audiences.models.inputs import Input, Platform
 from audiences.models.profiles import ErasedProfile, Identity, Profile, ProfileWorkspace
 from audiences.models.realtime import PendingEvaluation
+from audiences.models.variations import ABTest, Variation
 
 __all__ = [
+    "ABTest",
     "Audience",
     "AudienceKind",
     "AudienceStatus",
@@ -21,6 +24,8 @@ __all__ = [
     "CatalogueAttribute",
     "CatalogueEvent",
     "DataType",
+    "Download",
+    "DownloadState",
     "ErasedProfile",
     "Event",
     "EventPartition",
@@ -34,4 +39,5 @@ __all__ = [
     "ProfileWorkspace",
     "SourceRequest",
     "Tag",
+    "Variation",
 ]
