@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audiences.views import audiences, builder, catalogue, inputs, pages, profiles
+from audiences.views import audiences, builder, catalogue, experiments, inputs, pages, profiles
 
 app_name = "audiences"
 
@@ -12,7 +12,11 @@ urlpatterns = [
     path("audiences/<int:pk>/estimate/", builder.audience_estimate, name="audience_estimate"),
     path("audiences/<int:pk>/activated/", audiences.audience_activated, name="audience_activated"),
     path("audiences/<int:pk>/connect/", audiences.audience_tab, {"tab": "connect"}, name="audience_connect"),
-    path("audiences/<int:pk>/ab-test/", audiences.audience_tab, {"tab": "abtest"}, name="audience_abtest"),
+    path("audiences/<int:pk>/ab-test/", experiments.audience_abtest, name="audience_abtest"),
+    path("audiences/<int:pk>/ab-test/delete/", experiments.abtest_delete, name="abtest_delete"),
+    path("audiences/<int:pk>/download/", experiments.download_create, name="download_create"),
+    path("downloads/<uuid:uid>/", experiments.download_detail, name="download_detail"),
+    path("downloads/<uuid:uid>/file/", experiments.download_file, name="download_file"),
     path("audiences/<int:pk>/settings/", audiences.audience_settings, name="audience_settings"),
     path("audiences/<int:pk>/tags/", audiences.tag_add, name="tag_add"),
     path("audiences/<int:pk>/tags/remove/", audiences.tag_remove, name="tag_remove"),
