@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import django_tables2 as tables
+from django.utils.html import format_html
 
-from audiences.models import Audience, CatalogueAttribute, DataType, Input
+from audiences.models import ABTest, Audience, CatalogueAttribute, DataType, Input
 
 MAX_PER_PAGE = 100
 
@@ -74,6 +75,16 @@ class AudienceTable(BoundedTable):
     actions = tables.TemplateColumn(
         template_name="audiences/cells/actions.html", verbose_name="Actions", orderable=False, empty_values=()
     )
+
+    def render_name(self, value, record):
+        # Audiences with an A/B test carry a % mark; the tested ids are read once per page.
+        if not hasattr(self, "_tested"):
+            self._tested = set(
+                ABTest.objects.filter(audience__account_id=record.account_id).values_list("audience_id", flat=True)
+            )
+        if record.pk in self._tested:
+            return format_html('{} <span class="ab-mark" title="A/B test">%</span>', value)
+        return value
 
     class Meta:
         model = Audience

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import Current, current
 from accounts.models import Role
-from audiences.models import Audience, AudienceKind, CatalogueAttribute
+from audiences.models import Audience, AudienceKind, CatalogueAttribute, Variation
 from connections import services
 from connections.forms import BulkConnectForm, ChooseOutputForm, SharedAttributesForm, StatusForm
 from connections.listing import with_pending_changes
@@ -104,15 +104,33 @@ def connection_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Connect Output: pick a configuration, fill its connection settings, Sending or Inactive."""
     _require_editor(request)
     audience = _audience_for(request, pk)
+    # An A/B variation of this audience (Control included), or the full audience.
+    wanted = request.POST.get("variation") or request.GET.get("variation") or ""
+    variation = None
+    if wanted:
+        variation = Variation.objects.filter(
+            audience=audience, pk=int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) < 19 else 0
+        ).first()
+        if variation is None:
+            raise Http404("No such A/B variation of this audience.")
+    variation_id = variation.pk if variation else None
     connected = set(
-        audience.connections.filter(variation_id__isnull=True).values_list("output_configuration_id", flat=True)
+        audience.connections.filter(variation_id=variation_id).values_list("output_configuration_id", flat=True)
     )
     available = [
         c
         for c in OutputConfiguration.objects.filter(account=audience.account).order_by("name")
         if c.pk not in connected
     ]
-    context = {"nav": "realtime", "audience": audience, "record": audience, "tab": "connect", "available": available}
+    context = {
+        "nav": "realtime",
+        "audience": audience,
+        "record": audience,
+        "tab": "connect",
+        "available": available,
+        "variation": variation,
+        "variations": Variation.objects.filter(audience=audience),
+    }
     chosen = request.POST.get("configuration") or request.GET.get("configuration")
     choose = ChooseOutputForm({"configuration": chosen} if chosen else None, configurations=available)
     if not choose.is_valid():
@@ -132,6 +150,7 @@ def connection_create(request: HttpRequest, pk: int) -> HttpResponse:
                 acting_user=request.user,
                 status=form.cleaned_data["status"],
                 settings=settings_form.values(),
+                variation_id=variation_id,
             )
         except services.ConnectionRefused as refused:
             put_refusal(refused.errors, form, settings_form)
