@@ -111,7 +111,7 @@ def test_activation_asks_about_an_ab_test_and_no_goes_to_connect(tenant, client_
     assert f'href="{_url("audience_connect", audience)}">No<' in page
     assert f'href="{_url("audience_abtest", audience)}">Yes<' in page
     assert client.get(_url("audience_connect", audience)).status_code == 200
-    assert "A/B tests arrive soon" in client.get(_url("audience_abtest", audience)).content.decode()
+    assert "Add A/B Test Variation" in client.get(_url("audience_abtest", audience)).content.decode()
 
 
 def test_support_can_look_but_every_change_is_forbidden(tenant, client_for, make_audience):
