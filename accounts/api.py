@@ -26,9 +26,19 @@ class ApiError(Exception):
         return error
 
 
+PLATFORM_MAX_BODY_BYTES = 1024 * 1024
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> PlatformToken | None:
-        return tokens.authenticate(token)
+        found = tokens.authenticate(token)
+        if found is not None and request.method in ("POST", "PUT", "PATCH") and request.body:
+            # Refuse what PostgreSQL cannot store (NUL, lone surrogates, 1e400) with its path,
+            # before any endpoint parses the body.
+            from accounts.json_body import read_json
+
+            read_json(request, PLATFORM_MAX_BODY_BYTES)
+        return found
 
 
 def caller(request: HttpRequest) -> PlatformToken:
