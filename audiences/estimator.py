@@ -28,17 +28,26 @@ from audiences.criteria.definition import Definition, validate_definition
 from audiences.criteria.scope import Scope
 from audiences.hashing import SAMPLE_BUCKETS
 
-# A sample should hold at least this many profiles before we trust it (else read more).
-MIN_SAMPLE_PROFILES = 10_000
-# Never read more than about this many profiles for one estimate (keeps it under 200 ms).
-MAX_SAMPLE_PROFILES = 120_000
-# Members in the sample needed for a +-10% figure at three standard errors (3/sqrt(900)).
-CONFIDENT_MEMBERS = 900
-# Fewer sampled members than this and the 95% interval is wider than +-50%: show "~".
-MIN_MEMBERS = 16
 LEVELS = (1, 10, SAMPLE_BUCKETS)
 Z95 = 1.96
 TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How much to read. The defaults aim at p95 under 200 ms on a million profiles."""
+
+    # A sample should hold at least this many profiles before we trust it (else read more).
+    min_sample_profiles: int = 10_000
+    # Never read more than about this many profiles for one estimate.
+    max_sample_profiles: int = 120_000
+    # Members in the sample needed for a +-10% figure at three standard errors (3/sqrt(900)).
+    confident_members: int = 900
+    # Fewer sampled members than this and the 95% interval is wider than +-50%: show "~".
+    min_members: int = 16
+
+
+DEFAULT_SAMPLING = Sampling()
 
 
 @dataclass(frozen=True)
@@ -70,11 +79,11 @@ def failed(message: str, count: int = 0) -> Estimates:
     return Estimates(whole=error, criteria=[error] * count)
 
 
-def from_sample(members: int, buckets: int) -> Estimate:
+def from_sample(members: int, buckets: int, sampling: Sampling = DEFAULT_SAMPLING) -> Estimate:
     fraction = buckets / SAMPLE_BUCKETS
     if buckets >= SAMPLE_BUCKETS:
         return Estimate("ok", members, members, members, 1.0, None)
-    if members < MIN_MEMBERS:
+    if members < sampling.min_members:
         return Estimate(
             "too_small",
             None,
@@ -124,14 +133,20 @@ def _count(definition: Definition, scope: Scope, now: dt.datetime, buckets: int)
         return list(cursor.fetchone())
 
 
-def choose_levels(per_bucket: int) -> list[int]:
+def choose_levels(per_bucket: int, sampling: Sampling = DEFAULT_SAMPLING) -> list[int]:
     """The sample sizes (in buckets) to try, smallest first."""
-    levels = [b for b in LEVELS if per_bucket * b <= MAX_SAMPLE_PROFILES or b == LEVELS[0]]
-    start = next((b for b in levels if per_bucket * b >= MIN_SAMPLE_PROFILES), levels[-1])
+    levels = [b for b in LEVELS if per_bucket * b <= sampling.max_sample_profiles or b == LEVELS[0]]
+    start = next((b for b in levels if per_bucket * b >= sampling.min_sample_profiles), levels[-1])
     return [b for b in levels if b >= start]
 
 
-def estimate(definition: dict[str, Any] | Definition, scope: Scope, *, now: dt.datetime | None = None) -> Estimates:
+def estimate(
+    definition: dict[str, Any] | Definition,
+    scope: Scope,
+    *,
+    now: dt.datetime | None = None,
+    sampling: Sampling = DEFAULT_SAMPLING,
+) -> Estimates:
     """Estimate a saved or unsaved definition within `scope`. Never writes anything."""
     now = now or timezone.now()
     if isinstance(definition, Definition):
@@ -156,12 +171,15 @@ def estimate(definition: dict[str, Any] | Definition, scope: Scope, *, now: dt.d
         definition = parsed
     definition = resolve_types(definition, scope)
 
-    levels = choose_levels(_profiles_per_bucket(scope.account_id))
+    levels = choose_levels(_profiles_per_bucket(scope.account_id), sampling)
     try:
         for buckets in levels:
             counts = _count(definition, scope, now, buckets)
-            if counts[1] >= CONFIDENT_MEMBERS:
+            if counts[1] >= sampling.confident_members:
                 break
     except OperationalError:
         return failed("The estimate took too long; try again, or narrow the criteria.", len(definition.criteria))
-    return Estimates(whole=from_sample(counts[1], buckets), criteria=[from_sample(c, buckets) for c in counts[2:]])
+    return Estimates(
+        whole=from_sample(counts[1], buckets, sampling),
+        criteria=[from_sample(c, buckets, sampling) for c in counts[2:]],
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Role
 from tests.factories import AccountFactory, PersonFactory, WorkspaceFactory, make_input
@@ -76,3 +77,8 @@ def own_celery_broker():
 
     app.conf.broker_url = broker_url()
     yield
+
+
+# `--hypothesis-profile=deep` runs many more examples than `make test` does (the engine's
+# property test runs max(300, the profile's max_examples)).
+hypothesis_settings.register_profile("deep", max_examples=3000)

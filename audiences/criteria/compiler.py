@@ -17,6 +17,7 @@ that the comparison with the reference evaluator catches each of them.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,11 +134,13 @@ DEFAULT_OPERATORS = Operators()
 
 @dataclass
 class Part:
-    """One criterion: a derived table joined as `alias`, and its test when it holds / fails."""
+    """One criterion: a derived table joined as `c<index>`, and its test when it holds / fails
+    (and, for event criteria, the count of matching events)."""
 
     table: str
     holds: str
     fails: str
+    count: str | None = None
 
 
 @dataclass
@@ -161,6 +164,14 @@ class CompiledQuery:
         """One row: profiles in the universe, members, then profiles matching each criterion alone."""
         columns = ["count(*)", f"count(*) FILTER (WHERE {self.where})"]
         columns += [f"count(*) FILTER (WHERE {part.holds})" for part in self.parts]
+        return self._select(", ".join(columns)), self.params
+
+    def matches(self) -> tuple[str, dict[str, Any]]:
+        """Per profile in the universe: mpid, whether it is a member, then for each criterion
+        whether it holds and its event count (NULL for criteria that count nothing)."""
+        columns = ["u.mpid", f"COALESCE({self.where}, false)"]
+        for part in self.parts:
+            columns += [f"COALESCE({part.holds}, false)", part.count or "NULL::bigint"]
         return self._select(", ".join(columns)), self.params
 
 
@@ -307,7 +318,24 @@ class Compiler:
     def counted(self, table: str, frequency: Frequency) -> Part:
         alias = f"c{self.index}"
         holds = self.frequency(f"COALESCE({alias}.n, 0)", frequency)
-        return Part(table=table, holds=holds, fails=f"NOT {holds}")
+        fails = f"NOT {holds}"
+        if not self.holds_at_zero(frequency):
+            # Without COALESCE the test is strict, so PostgreSQL turns the LEFT JOIN into an
+            # inner join and can start from the few matching events instead of every profile
+            # (several times faster on a million profiles). NULL (no events) then behaves as
+            # false: `holds` only ever meets AND, OR and WHERE; `fails` keeps the COALESCE.
+            holds = self.frequency(f"{alias}.n", frequency)
+        return Part(table=table, holds=holds, fails=fails, count=f"COALESCE({alias}.n, 0)")
+
+    def holds_at_zero(self, frequency: Frequency) -> bool:
+        """Whether a count of zero satisfies the frequency as the SQL operators spell it."""
+        tests = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "=": operator.eq}
+        compare = self.ops.compare
+        if frequency.op == "between":
+            low, high = tests.get(compare["gte"]), tests.get(compare["lte"])
+            return low is None or high is None or (low(0, frequency.value) and high(0, frequency.value2))
+        test = tests.get(compare[frequency.op])
+        return test is None or test(0, frequency.value)
 
     def cart_abandonment(self, criterion: CartAbandonmentCriterion) -> Part:
         wait = dt.timedelta(hours=criterion.wait_hours)

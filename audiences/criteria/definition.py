@@ -199,8 +199,8 @@ class Condition(Checked):
     key: Key
     op: Op
     data_type: DataTypeName | None = None
-    value: Any = None
-    value2: Any = None
+    value: Any = Field(default=None, validate_default=True)
+    value2: Any = Field(default=None, validate_default=True)
 
 
 class Criterion(Strict):
@@ -243,8 +243,8 @@ class UserAttributeCriterion(Checked, Criterion):
     key: Key
     op: Op
     data_type: DataTypeName | None = None
-    value: Any = None
-    value2: Any = None
+    value: Any = Field(default=None, validate_default=True)
+    value2: Any = Field(default=None, validate_default=True)
     workspace_id: StrictInt | None = None
 
 
@@ -252,7 +252,7 @@ class UserAttributeListCriterion(Checked, Criterion):
     type: Literal["user_attribute_list"]
     key: Key
     op: ListOp
-    value: Any = None
+    value: Any = Field(default=None, validate_default=True)
     workspace_id: StrictInt | None = None
 
 
@@ -267,8 +267,8 @@ class CalculatedAttributeCriterion(Checked, Criterion):
     name: Key
     op: Op
     data_type: DataTypeName | None = None
-    value: Any = None
-    value2: Any = None
+    value: Any = Field(default=None, validate_default=True)
+    value2: Any = Field(default=None, validate_default=True)
     workspace_id: StrictInt | None = None
 
 
@@ -308,8 +308,8 @@ class DeviceCriterion(Checked, Criterion):
     field: Literal["platform", "device_model", "os", "os_version", "carrier"]
     op: DeviceOp
     data_type: DataTypeName | None = None
-    value: Any = None
-    value2: Any = None
+    value: Any = Field(default=None, validate_default=True)
+    value2: Any = Field(default=None, validate_default=True)
     workspace_id: StrictInt | None = None
 
     @property
@@ -354,13 +354,13 @@ class IdentityCriterion(Checked, Criterion):
     type: Literal["identity"]
     identity_type: IdentityType
     op: IdentityOp
-    value: Any = None
+    value: Any = Field(default=None, validate_default=True)
     workspace_id: StrictInt | None = None
 
 
 class AttributionCondition(Checked):
     op: IdentityOp
-    value: Any = None
+    value: Any = Field(default=None, validate_default=True)
 
 
 class AttributionCriterion(Criterion):

@@ -304,6 +304,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 class Verdict:
     matched: bool
     reason: str
+    count: int | None = None  # events counted, for event criteria
 
 
 def _rows(criterion: Any, scope: Scope, facts: ProfileFacts) -> list[WorkspaceFacts]:
@@ -344,7 +345,7 @@ def judge_event(criterion: EventCriterion, scope: Scope, facts: ProfileFacts, no
         needs = f"{_sign(frequency.op)} {frequency.value}"
     what = criterion.event_type + (f" {criterion.name!r}" if criterion.name is not None else "")
     matched = frequency_holds(frequency, counted)
-    return Verdict(matched, f"{counted} {what} event(s) {describe_window(window)} matched; needs {needs}")
+    return Verdict(matched, f"{counted} {what} event(s) {describe_window(window)} matched; needs {needs}", counted)
 
 
 def judge_cart(criterion: CartAbandonmentCriterion, scope: Scope, facts: ProfileFacts, now: dt.datetime) -> Verdict:

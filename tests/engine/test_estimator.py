@@ -1,0 +1,120 @@
+"""Estimates: exact for small accounts, from a sample of profiles for large ones (with a
+confidence interval), "too small" when the sample holds too few members, an error with a
+message when the audience cannot be estimated, and never a write."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import connection
+
+from audiences.criteria.scope import Scope
+from audiences.estimator import Sampling, estimate
+from audiences.hashing import bucket
+from audiences.models import Audience, Member, MembershipChange
+from tests.engine.world import NOW, Happened, Person, Row, World, put
+
+PRO = {"type": "user_attribute", "key": "plan", "op": "equals", "value": "pro"}
+RARE = {"type": "user_attribute", "key": "rare", "op": "is_true"}
+
+
+def scope(world: World, *, inputs: tuple[int, ...] | None = None) -> Scope:
+    workspace = world.workspaces[0].pk
+    return Scope(
+        account_id=world.account.pk,
+        workspace_ids=(workspace,),
+        input_ids=tuple(world.inputs[workspace]) if inputs is None else inputs,
+    )
+
+
+def definition(*criteria: dict) -> dict:
+    return {"version": 1, "criteria": list(criteria)}
+
+
+def many_profiles(world: World, count: int) -> None:
+    """`count` profiles in workspace one: 30% on plan "pro", the first five "rare"."""
+    mpids = [50_000_000 + n for n in range(count)]
+    attributes = [
+        json.dumps({"plan": "pro" if n % 10 < 3 else "free"} | ({"rare": True} if n < 5 else {})) for n in range(count)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audiences_profile (mpid, account_id, sample_bucket, created_at) "
+            "SELECT m, %s, b, %s FROM unnest(%s::bigint[], %s::smallint[]) AS t(m, b)",
+            [world.account.pk, NOW, mpids, [bucket(m) for m in mpids]],
+        )
+        cursor.execute(
+            "INSERT INTO audiences_profileworkspace (mpid, workspace_id, first_seen, last_seen, user_attributes, "
+            "consent, device) SELECT m, %s, %s, %s, a, '{}', '{}' FROM unnest(%s::bigint[], %s::jsonb[]) AS t(m, a)",
+            [world.workspaces[0].pk, NOW, NOW, mpids, attributes],
+        )
+
+
+def test_a_small_account_is_counted_exactly(world):
+    put(
+        world,
+        Person(rows=[Row(0, user_attributes={"plan": "pro"})], events=[Happened(0, 0, "custom_event", "Play", NOW)]),
+        Person(rows=[Row(0, user_attributes={"plan": "Pro"})]),
+        Person(rows=[Row(0, user_attributes={"plan": "free"})]),
+    )
+    played = {"join": "and", "type": "event", "event_type": "custom_event", "name": "Play"}
+    found = estimate(definition(PRO, played), scope(world), now=NOW)
+    assert found.whole.as_json() == {
+        "state": "ok",
+        "estimate": 1,
+        "low": 1,
+        "high": 1,
+        "sample_fraction": 1.0,
+        "message": None,
+    }
+    assert [c.estimate for c in found.criteria] == [2, 1]
+
+
+def test_a_large_account_is_estimated_from_a_sample_within_its_interval(world):
+    many_profiles(world, 5000)
+    sampling = Sampling(min_sample_profiles=300, max_sample_profiles=1000, confident_members=10**9)
+    found = estimate(definition(PRO), scope(world), now=NOW, sampling=sampling)
+    whole = found.whole
+    assert whole.state == "ok"
+    assert whole.sample_fraction == 0.1
+    assert whole.low <= 1500 <= whole.high
+    assert abs(whole.estimate - 1500) < 0.15 * 1500
+    assert found.criteria[0].estimate == whole.estimate
+
+
+def test_a_sample_with_too_few_members_says_too_small(world):
+    many_profiles(world, 5000)
+    sampling = Sampling(min_sample_profiles=300, max_sample_profiles=1000)
+    found = estimate(definition(PRO, {"join": "and", **RARE}), scope(world), now=NOW, sampling=sampling)
+    assert found.whole.state == "too_small"
+    assert found.whole.estimate is None
+    assert found.whole.message
+    assert [c.state for c in found.criteria] == ["ok", "too_small"]
+
+
+def test_an_audience_without_inputs_cannot_be_estimated(world):
+    found = estimate(definition(PRO, {"join": "or", **RARE}), scope(world, inputs=()), now=NOW)
+    assert found.whole.state == "error"
+    assert "input" in found.whole.message
+    assert [c.state for c in found.criteria] == ["error", "error"]
+
+
+def test_an_input_of_another_workspace_cannot_be_estimated(world):
+    stranger = world.inputs[world.workspaces[2].pk][0]
+    found = estimate(definition(PRO), scope(world, inputs=(stranger,)), now=NOW)
+    assert found.whole.state == "error"
+    assert str(stranger) in found.whole.message
+
+
+def test_an_invalid_definition_is_an_error_naming_the_fault(world):
+    found = estimate(definition({**PRO, "op": "resembles"}), scope(world), now=NOW)
+    assert found.whole.state == "error"
+    assert "criteria[0].op" in found.whole.message
+    assert estimate({"version": 1, "criteria": "everyone"}, scope(world), now=NOW).whole.state == "error"
+
+
+def test_estimating_writes_nothing(world):
+    put(world, Person(rows=[Row(0, user_attributes={"plan": "pro"})]))
+    counts = (Audience.objects.count(), Member.objects.count(), MembershipChange.objects.count())
+    estimate(definition(PRO, {"join": "exclude", "type": "audience", "audience_id": world.nested[0].pk}), scope(world))
+    assert (Audience.objects.count(), Member.objects.count(), MembershipChange.objects.count()) == counts
