@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest
 from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
+from pydantic import Field
 
 from accounts import tokens
 from accounts.models import PlatformToken
@@ -27,6 +30,9 @@ class ApiError(Exception):
 
 
 PLATFORM_MAX_BODY_BYTES = 1024 * 1024
+
+# A database id as an API accepts it: anything outside PostgreSQL's bigint is a 400, not a 500.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class TokenAuth(HttpBearer):

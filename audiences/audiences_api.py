@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from accounts.api import ApiError, TokenAuth, caller, require_editor
+from accounts.api import ApiError, Id, TokenAuth, caller, require_editor
 from audiences import services
 from audiences.metrics import with_metrics
 from audiences.models import Audience, Member, Tag
@@ -54,8 +54,8 @@ class AudienceCreate(Schema):
     name: str
     external_name: str = ""
     kind: Literal["realtime", "standard"] = "realtime"
-    workspace_ids: list[int] = Field(min_length=1)
-    input_ids: list[int] | None = None
+    workspace_ids: list[Id] = Field(min_length=1)
+    input_ids: list[Id] | None = None
     definition: dict[str, Any] | None = None
     tags: list[str] = []
     access: Literal["private", "view_only", "usable"] = "private"
@@ -69,7 +69,7 @@ class AudienceChange(Schema):
     definition: dict[str, Any] | None = None
     tags: list[str] | None = None
     access: Literal["private", "view_only", "usable"] | None = None
-    input_ids: list[int] | None = None
+    input_ids: list[Id] | None = None
 
     model_config = {"extra": "forbid"}
 
@@ -288,3 +288,57 @@ def clone(request: HttpRequest, audience_id: int) -> Status:
     token = require_editor(request)
     copy = services.clone_audience(_one(request, audience_id), acting_user=token.created_by)
     return Status(201, _out([_one(request, copy.pk)], with_definition=True)[0])
+
+
+class EstimateOut(Schema):
+    state: Literal["ok", "too_small", "error"]
+    estimate: int | None
+    low: int | None
+    high: int | None
+    sample_fraction: float
+    message: str | None
+    criteria: list[dict[str, Any]]
+
+
+@router.get("/audiences/{audience_id}/estimate", response=EstimateOut, summary="Estimate of a saved audience")
+def estimate_audience(request: HttpRequest, audience_id: int) -> dict[str, Any]:
+    from audiences import estimator
+    from audiences.criteria.scope import Scope
+
+    audience = _one(request, audience_id)
+    if not audience.definition:
+        return estimator.failed("add at least one criterion to see an estimate").as_json()
+    return estimator.estimate(audience.definition, Scope.of(audience)).as_json()
+
+
+class EstimateIn(Schema):
+    workspace_ids: list[Id] = Field(min_length=1, max_length=50)
+    input_ids: list[Id] | None = None
+    definition: dict[str, Any]
+    model_config = {"extra": "forbid"}
+
+
+@router.post("/estimate", response=EstimateOut, summary="Estimate a definition that is not saved")
+def estimate_definition(request: HttpRequest, payload: EstimateIn) -> dict[str, Any]:
+    from accounts.models import Workspace
+    from audiences import estimator
+    from audiences.criteria.scope import Scope
+    from audiences.models import Input
+
+    account = caller(request).account
+    found = set(Workspace.objects.filter(account=account, pk__in=payload.workspace_ids).values_list("pk", flat=True))
+    for index, pk in enumerate(payload.workspace_ids):
+        if pk not in found:
+            raise ApiError(400, f"workspace_ids[{index}]", f"no workspace {pk} in this account")
+    if payload.input_ids is None:
+        inputs = Input.objects.filter(workspace_id__in=found).values_list("pk", flat=True)
+    else:
+        # Inputs outside these workspaces make the estimate an error with a message, as in the builder.
+        inputs = payload.input_ids
+    scope = Scope(
+        account_id=account.pk,
+        workspace_ids=tuple(sorted(found)),
+        input_ids=tuple(sorted(inputs)),
+        multi_workspace=len(found) > 1,
+    )
+    return estimator.estimate(payload.definition, scope).as_json()

@@ -11,7 +11,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import AuthorizationError
 from pydantic import Field
 
-from accounts.api import ApiError, TokenAuth, caller, require_editor
+from accounts.api import ApiError, Id, TokenAuth, caller, require_editor
 from accounts.models import Role
 from audiences.models import Audience
 from connections import forwarding, services
@@ -61,7 +61,7 @@ class ConnectionChange(Schema):
 
 
 class BulkIn(Schema):
-    audience_ids: list[int] = Field(min_length=1, max_length=500)
+    audience_ids: list[Id] = Field(min_length=1, max_length=500)
     status: Literal["sending", "inactive"] = "sending"
     settings: dict[str, Any] = {}
     model_config = {"extra": "forbid"}

@@ -162,3 +162,36 @@ def test_calculation_state_is_readable(tenant, api):
     assert state == {"state": "idle", "progress": 0.0, "calculated_at": None, "error": None}
     refused = api.post(f"/platform/v1/audiences/{made['id']}/activate")
     assert refused.status_code == 400 and refused.json()["errors"][0]["path"] == "definition"
+
+
+def test_estimates_of_saved_and_unsaved_definitions(tenant, api):
+    from audiences.ingestion.service import ingest
+    from audiences.ingestion.wire import parse_batch
+
+    for n in range(30):
+        parsed, _ = parse_batch(
+            {"user_identities": {"email": f"u{n}@x.test"}, "user_attributes": {"status": "Premium"}}
+        )
+        ingest(tenant.input, [parsed])
+    definition = {
+        "version": 1,
+        "criteria": [{"type": "user_attribute", "key": "status", "op": "equals", "value": "Premium"}],
+    }
+    unsaved = _post(api, "/platform/v1/estimate", {"workspace_ids": [tenant.workspace.pk], "definition": definition})
+    assert unsaved.status_code == 200, unsaved.content
+    body = unsaved.json()
+    assert body["state"] in ("ok", "too_small") and len(body["criteria"]) == 1
+    made = _post(
+        api, "/platform/v1/audiences", {"name": "E", "workspace_ids": [tenant.workspace.pk], "definition": definition}
+    )
+    saved = api.get(f"/platform/v1/audiences/{made.json()['id']}/estimate").json()
+    assert saved["state"] == body["state"] and saved["estimate"] == body["estimate"]
+    foreign = _post(
+        api,
+        "/platform/v1/estimate",
+        {"workspace_ids": [tenant.workspace.pk], "input_ids": [999999], "definition": definition},
+    ).json()
+    assert foreign["state"] == "error" and "999999" in foreign["message"]
+    bad = _post(api, "/platform/v1/estimate", {"workspace_ids": [2**70], "definition": definition})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["path"].startswith("workspace_ids")
+    assert not Audience.objects.exclude(name="E").exists()
