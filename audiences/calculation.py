@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audiences.criteria.compiler import CompiledQuery, compile_definition
+from audiences.criteria.compiler import CompiledQuery, compile_definition, set_based_plans
 from audiences.criteria.datatypes import resolve_types
 from audiences.criteria.definition import Definition, parse_definition
 from audiences.criteria.scope import Scope
@@ -69,7 +69,7 @@ def find_members(
 ) -> set[int]:
     """The mpids the definition selects now (limited to `mpids` if given). Writes nothing."""
     sql, params = compile_definition(definition, scope, now=now, mpids=mpids).members()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor, set_based_plans(cursor):
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
 
@@ -137,8 +137,9 @@ def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: S
     """
     with connection.cursor() as cursor:
         lock_audience(cursor, audience_id)
-        cursor.execute(sql, params)
-        flags = [row[0] for row in cursor.fetchall()]
+        with set_based_plans(cursor):
+            cursor.execute(sql, params)
+            flags = [row[0] for row in cursor.fetchall()]
     return Changes(added=sum(flags), dropped=len(flags) - sum(flags))
 
 

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.utils import OperationalError
 from django.utils import timezone
 
-from audiences.criteria.compiler import compile_definition
+from audiences.criteria.compiler import compile_definition, set_based_plans
 from audiences.criteria.datatypes import resolve_types
 from audiences.criteria.definition import Definition, validate_definition
 from audiences.criteria.scope import Scope
@@ -129,8 +129,9 @@ def _count(definition: Definition, scope: Scope, now: dt.datetime, buckets: int)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION READ ONLY")
         cursor.execute(f"SET LOCAL statement_timeout = {TIMEOUT_MS}")
-        cursor.execute(sql, params)
-        return list(cursor.fetchone())
+        with set_based_plans(cursor):
+            cursor.execute(sql, params)
+            return list(cursor.fetchone())
 
 
 def choose_levels(per_bucket: int, sampling: Sampling = DEFAULT_SAMPLING) -> list[int]:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,16 @@ def _on(column: str, window: TimeWindow, now: dt.datetime, p: Params) -> str:
 def _between_dates(column: str, window: TimeWindow, now: dt.datetime, p: Params) -> str:
     first, last = window.between_dates
     return f"({column} >= {p(midnight(first))} AND {column} < {p(midnight(last) + dt.timedelta(days=1))})"
+
+
+def earliest_moment(window: TimeWindow, now: dt.datetime) -> dt.datetime | None:
+    """The start of a window (None when it is open towards the past)."""
+    if window.within_days is not None:
+        return now - dt.timedelta(days=window.within_days)
+    if window.between_days_ago is not None:
+        return now - dt.timedelta(days=window.between_days_ago[0])
+    day = window.after or window.on or (window.between_dates[0] if window.between_dates else None)
+    return midnight(day) if day is not None else None
 
 
 @dataclass(frozen=True)
@@ -341,7 +352,14 @@ class Compiler:
         wait = dt.timedelta(hours=criterion.wait_hours)
         adds = self.events_where("e", criterion, "commerce_event") + f" AND e.name = {self.p('add_to_cart')}"
         adds += " AND " + self.window('e."timestamp"', criterion.time or DEFAULT_EVENT_WINDOW)
+        window = criterion.time or DEFAULT_EVENT_WINDOW
         purchases = self.events_where("b", criterion, "commerce_event") + f" AND b.name = {self.p('purchase')}"
+        # Redundant bounds (a purchase that counts comes after an add-to-cart of the window, and
+        # before now) so the purchases are read once for everyone, not per profile.
+        earliest = earliest_moment(window, self.now)
+        if earliest is not None:
+            purchases += f' AND b."timestamp" >= {self.p(earliest)}'
+        purchases += f' AND b."timestamp" <= {self.p(self.now)}{self.restrict("b.mpid")}'
         wait_param = self.p(wait, "::interval")
         table = (
             f'SELECT l.mpid FROM (SELECT e.mpid, max(e."timestamp") AS last_add FROM audiences_event AS e '
@@ -480,6 +498,20 @@ class Compiler:
             else:
                 where = f"({where} AND {part.fails})"
         return CompiledQuery(universe=universe, parts=parts, where=where, params=self.p.values)
+
+
+@contextmanager
+def set_based_plans(cursor: Any) -> Iterator[None]:
+    """Inside a transaction: plan the statements run meanwhile with hash joins, not nested loops.
+
+    Fresh partitions and just-loaded profiles have no statistics yet; PostgreSQL then guesses
+    one row per derived table and nests loops over what are really thousands of rows each
+    (minutes instead of milliseconds). Hash joins stay linear whatever the guesses. The setting
+    is put back afterwards, so the rest of the caller's transaction plans as usual.
+    """
+    cursor.execute("SET LOCAL enable_nestloop = off")
+    yield
+    cursor.execute("SET LOCAL enable_nestloop = DEFAULT")
 
 
 def compile_definition(
