@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
-from audiences.ingestion.wire import DEVICE_IDENTITY_TYPES, USER_IDENTITY_TYPES
+from audiences.criteria.definition import CRITERION_TYPES
+from audiences.ingestion.wire import DEVICE_IDENTITY_TYPES, USER_IDENTITY_TYPES, ProductAction
 
 # ---------------------------------------------------------------------------------------
 # The Add Criteria menu, grouped as marketers know it: event-based kinds first, then the
@@ -64,33 +65,12 @@ NAME_LABELS = {
     "upgrade": "Name (blank: any upgrade)",
 }
 NAME_REQUIRED = {"custom_event", "attribution", "commerce_event", "screen_view"}
+# The product actions the Events API accepts, and every criterion type of DEFINITION.md
+# (`event` covers all event types): one list each, where the contracts are defined.
 PRODUCT_ACTIONS = [
-    "add_to_cart",
-    "remove_from_cart",
-    "checkout",
-    "checkout_option",
-    "click",
-    "view_detail",
-    "purchase",
-    "refund",
-    "add_to_wishlist",
-    "remove_from_wishlist",
+    action for action in get_args(ProductAction.model_fields["action"].annotation) if action != "unknown"
 ]
-# Every criterion type of DEFINITION.md; `event` covers all event types.
-CRITERION_KINDS = (
-    "event",
-    "cart_abandonment",
-    "user_attribute",
-    "user_attribute_list",
-    "audience",
-    "calculated_attribute",
-    "consent",
-    "device",
-    "first_seen",
-    "location",
-    "identity",
-    "attribution",
-)
+CRITERION_KINDS = CRITERION_TYPES
 TYPE_LABELS = {
     "cart_abandonment": "Cart abandonment",
     "user_attribute": "User attribute",
