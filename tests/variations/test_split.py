@@ -60,7 +60,11 @@ def test_a_test_saved_on_a_calculated_audience_splits_its_members_within_a_point
     assert set(shares) == {"Variation A", "Variation B", "Control"}
     assert abs(shares["Variation A"] - 40) < 1 and abs(shares["Variation B"] - 40) < 1
     assert abs(shares["Control"] - 20) < 1
-    assert [(s.name, s.percent) for s in splits(audience)] == [("Variation A", 40), ("Variation B", 40), ("Control", 20)]
+    assert [(s.name, s.percent) for s in splits(audience)] == [
+        ("Variation A", 40),
+        ("Variation B", 40),
+        ("Control", 20),
+    ]
 
 
 def test_nobody_changes_variation_across_definition_edits_recalculation_and_coming_back(tenant):
@@ -93,7 +97,10 @@ def test_bad_tests_are_refused_and_change_nothing(tenant):
         save_test(audience, [VariationIn(60), VariationIn(50)])
     assert refused.value.status == 400
     assert refused.value.errors == [
-        {"path": "variations[1].percent", "message": "the variations would add up to 110%: the total cannot exceed 100%"}
+        {
+            "path": "variations[1].percent",
+            "message": "the variations would add up to 110%: the total cannot exceed 100%",
+        }
     ]
     with pytest.raises(TestRefused) as refused:
         save_test(audience, [VariationIn(10)] * 6)
