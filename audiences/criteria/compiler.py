@@ -207,7 +207,7 @@ class Compiler:
             self.limit_param = self.p(sorted(set(mpids)), "::bigint[]")
             self.limit_kind = "mpids"
         elif sample_buckets is not None:
-            self.limit_param = self.p(sorted(set(sample_buckets)), "::smallint[]")
+            self.limit_param = self.p(sorted(set(sample_buckets)), "::integer[]")
             self.limit_kind = "sample"
         else:
             self.limit_kind = None
@@ -219,10 +219,9 @@ class Compiler:
         if self.limit_kind == "mpids":
             return f" AND {column} = ANY({self.limit_param})"
         if self.limit_kind == "sample":
-            return (
-                f" AND {column} IN (SELECT s.mpid FROM audiences_profile AS s "
-                f"WHERE s.account_id = {self.account} AND s.sample_bucket = ANY({self.limit_param}))"
-            )
+            # The sample is a hash of the mpid (migration 0009), so every table is sampled the
+            # same way through its own partial index, with no join to the profiles.
+            return f" AND audiences_sample_bucket({column}) = ANY({self.limit_param})"
         return ""
 
     def ids(self, values: Sequence[int]) -> str:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from audiences import realtime
 from audiences.catalogue import record_catalogue
-from audiences.hashing import bucket, new_mpid
+from audiences.hashing import new_mpid
 from audiences.ingestion.wire import DEVICE_IDENTITY_TYPES, ParsedBatch, ParsedEvent
 from audiences.models import Input
 from audiences.models.events import Tier
@@ -299,11 +299,12 @@ def _resolve_profiles(cursor, account_id: int, items: list[Pending], now: dt.dat
             holders.setdefault(pair, mpid)
 
     mpids = sorted({item.mpid for item in items})
+    # The sample bucket is the estimator's hash of the mpid, computed where it is indexed.
     cursor.execute(
         "INSERT INTO audiences_profile (mpid, account_id, sample_bucket, created_at) "
-        "SELECT m, %s, b, %s FROM unnest(%s::bigint[], %s::smallint[]) AS t(m, b) "
+        "SELECT m, %s, audiences_sample_bucket(m), %s FROM unnest(%s::bigint[]) AS t(m) "
         "ON CONFLICT (mpid) DO NOTHING",
-        [account_id, now, mpids, [bucket(m) for m in mpids]],
+        [account_id, now, mpids],
     )
 
 

@@ -9,8 +9,9 @@ from accounts.models import Account, Workspace
 class Profile(models.Model):
     """One person known to an account, identified by a 64-bit mpid.
 
-    `sample_bucket` is a stored hash of the mpid into 0..99 so the estimator can read a fixed
-    1% (or 10%) sample of profiles through an index instead of scanning everything.
+    `sample_bucket` is the estimator's hash of the mpid into 0..99 (`audiences_sample_bucket`
+    in SQL, migration 0009, which also indexes it on every table the criteria read), so a fixed
+    1% or 5% sample of profiles is read through indexes instead of scanning everything.
     """
 
     mpid = models.BigIntegerField(primary_key=True)

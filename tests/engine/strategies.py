@@ -310,7 +310,6 @@ identities = st.tuples(st.sampled_from([0, 1, 2]), st.sampled_from(IDENTITY_TYPE
 calculated_values = st.tuples(st.sampled_from([0, 1, 2]), st.sampled_from(CALCULATED), json_values)
 workspace_sets = st.sets(st.sampled_from([0, 1, 2]), max_size=3)
 memberships = st.lists(st.sampled_from([0, 1]), max_size=2)
-buckets = st.integers(min_value=0, max_value=3)
 
 
 def pick(draw: st.DrawFn, hinted: list[Any], general: st.SearchStrategy) -> Any:
@@ -394,7 +393,6 @@ def person(draw: st.DrawFn, hints: Hints) -> Person:
         events=[happening(draw, hints) for _ in range(draw(st.integers(min_value=0, max_value=8)))],
         memberships=draw(memberships),
         calculated=calculated,
-        sample_bucket=draw(buckets),
     )
 
 

@@ -10,7 +10,6 @@ from django.db import connection
 
 from audiences.criteria.scope import Scope
 from audiences.estimator import Sampling, estimate
-from audiences.hashing import bucket
 from audiences.models import Audience, Member, MembershipChange
 from tests.engine.world import NOW, Happened, Person, Row, World, put
 
@@ -40,8 +39,8 @@ def many_profiles(world: World, count: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audiences_profile (mpid, account_id, sample_bucket, created_at) "
-            "SELECT m, %s, b, %s FROM unnest(%s::bigint[], %s::smallint[]) AS t(m, b)",
-            [world.account.pk, NOW, mpids, [bucket(m) for m in mpids]],
+            "SELECT m, %s, audiences_sample_bucket(m), %s FROM unnest(%s::bigint[]) AS m",
+            [world.account.pk, NOW, mpids],
         )
         cursor.execute(
             "INSERT INTO audiences_profileworkspace (mpid, workspace_id, first_seen, last_seen, user_attributes, "
@@ -70,22 +69,33 @@ def test_a_small_account_is_counted_exactly(world):
     assert [c.estimate for c in found.criteria] == [2, 1]
 
 
-def test_a_large_account_is_estimated_from_a_sample_within_its_interval(world):
-    many_profiles(world, 5000)
-    sampling = Sampling(min_sample_profiles=300, max_sample_profiles=1000, confident_members=10**9)
-    found = estimate(definition(PRO), scope(world), now=NOW, sampling=sampling)
+# Scopes this small are normally counted exactly; these thresholds make them sampled.
+SAMPLED = Sampling(exact_below=1000)
+
+
+def test_a_large_account_is_estimated_from_a_1_percent_sample_when_that_is_enough(world):
+    many_profiles(world, 20_000)
+    found = estimate(definition(PRO), scope(world), now=NOW, sampling=Sampling(exact_below=1000, confident_members=50))
     whole = found.whole
     assert whole.state == "ok"
-    assert whole.sample_fraction == 0.1
-    assert whole.low <= 1500 <= whole.high
-    assert abs(whole.estimate - 1500) < 0.15 * 1500
+    assert whole.sample_fraction == 0.01
+    assert whole.low <= 6000 <= whole.high
     assert found.criteria[0].estimate == whole.estimate
 
 
+def test_a_sample_with_too_few_members_for_a_close_figure_grows_to_5_percent(world):
+    many_profiles(world, 20_000)
+    found = estimate(definition(PRO), scope(world), now=NOW, sampling=Sampling(exact_below=1000))
+    whole = found.whole
+    assert whole.state == "ok"
+    assert whole.sample_fraction == 0.05
+    assert whole.low <= 6000 <= whole.high
+    assert abs(whole.estimate - 6000) < 0.2 * 6000
+
+
 def test_a_sample_with_too_few_members_says_too_small(world):
-    many_profiles(world, 5000)
-    sampling = Sampling(min_sample_profiles=300, max_sample_profiles=1000)
-    found = estimate(definition(PRO, {"join": "and", **RARE}), scope(world), now=NOW, sampling=sampling)
+    many_profiles(world, 20_000)
+    found = estimate(definition(PRO, {"join": "and", **RARE}), scope(world), now=NOW, sampling=SAMPLED)
     assert found.whole.state == "too_small"
     assert found.whole.estimate is None
     assert found.whole.message

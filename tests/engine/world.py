@@ -94,7 +94,6 @@ class Person:
     events: list[Happened] = field(default_factory=list)
     memberships: list[int] = field(default_factory=list)  # indexes into World.nested
     calculated: list[tuple[int, str, Any]] = field(default_factory=list)  # (workspace, name, value)
-    sample_bucket: int = 0
 
 
 def _json(value: Any) -> str | None:
@@ -113,7 +112,7 @@ def write_people(world: World, people: list[Person]) -> list[int]:
     profiles, rows, identities, events, members, calculated = [], [], [], [], [], []
     seen_identities, seen_calculated = set(), set()
     for mpid, person in zip(mpids, people, strict=True):
-        profiles.append((mpid, account, person.sample_bucket, created))
+        profiles.append((mpid, account, mpid, created))
         for row in {r.workspace: r for r in person.rows}.values():
             rows.append(
                 (
@@ -159,7 +158,8 @@ def write_people(world: World, people: list[Person]) -> list[int]:
         seen_calculated.clear()
     with connection.cursor() as cursor:
         cursor.executemany(
-            "INSERT INTO audiences_profile (mpid, account_id, sample_bucket, created_at) VALUES (%s, %s, %s, %s)",
+            "INSERT INTO audiences_profile (mpid, account_id, sample_bucket, created_at) "
+            "VALUES (%s, %s, audiences_sample_bucket(%s), %s)",
             profiles,
         )
         if rows:
