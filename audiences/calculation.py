@@ -108,6 +108,8 @@ def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: S
     # test); members keep theirs, so definition edits never move anyone between variations.
     members_sql, params = compiled.members()
     params = {**params, "audience": audience_id, "now": now}
+    # Limited to given mpids, both sides of the diff read only their members (not the whole
+    # audience: the statement plans with hash joins, see set_based_plans).
     only = ""
     if mpids is not None:
         params["only"] = sorted(set(mpids))
@@ -119,7 +121,7 @@ def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: S
             SELECT %(audience)s, f.mpid, v.id, %(now)s FROM fresh AS f
             {variation_join("f.mpid", "%(audience)s")}
             WHERE NOT EXISTS (
-                SELECT 1 FROM audiences_member AS m WHERE m.audience_id = %(audience)s AND m.mpid = f.mpid
+                SELECT 1 FROM audiences_member AS m WHERE m.audience_id = %(audience)s AND m.mpid = f.mpid{only}
             )
             RETURNING mpid, variation_id
         ),
