@@ -38,7 +38,11 @@ Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> PlatformToken | None:
         found = tokens.authenticate(token)
-        if found is not None and request.method in ("POST", "PUT", "PATCH") and request.body:
+        if (
+            found is not None
+            and request.method in ("POST", "PUT", "PATCH")
+            and request.content_type == "application/json"
+        ):
             # Refuse what PostgreSQL cannot store (NUL, lone surrogates, 1e400) with its path,
             # before any endpoint parses the body.
             from accounts.json_body import read_json
