@@ -507,10 +507,17 @@ def set_based_plans(cursor: Any) -> Iterator[None]:
     one row per derived table and nests loops over what are really thousands of rows each
     (minutes instead of milliseconds). Hash joins stay linear whatever the guesses. The setting
     is put back afterwards, so the rest of the caller's transaction plans as usual.
+
+    JIT compilation goes off too: a nested loop the planner cannot avoid (the A/B variation
+    join, say) is costed at 10^10 once nested loops are off, which triggers JIT with inlining
+    and optimisation, some 3 seconds of compiling for a query that then runs in milliseconds
+    (measured in docs/benchmarks.md: real-time evaluation of 40 users, 2.8 s of JIT per audience).
     """
     cursor.execute("SET LOCAL enable_nestloop = off")
+    cursor.execute("SET LOCAL jit = off")
     yield
     cursor.execute("SET LOCAL enable_nestloop = DEFAULT")
+    cursor.execute("SET LOCAL jit = DEFAULT")
 
 
 def compile_definition(
