@@ -24,14 +24,14 @@ from django.db import connection, transaction
 from django.db.utils import OperationalError
 from django.utils import timezone
 
-from audiences.criteria.compiler import compile_definition, set_based_plans
+from audiences.criteria.compiler import SAMPLED_BUCKETS, compile_definition, set_based_plans
 from audiences.criteria.datatypes import resolve_types
 from audiences.criteria.definition import Definition, validate_definition
 from audiences.criteria.scope import Scope
 from audiences.hashing import SAMPLE_BUCKETS
 
-# Sample sizes tried, in buckets of 1%; migration 0009 indexes buckets 0..4.
-LEVELS = (1, 5)
+# Sample sizes tried, in buckets of 1% (buckets 0..4 are the ones kept ready for sampling).
+LEVELS = (1, SAMPLED_BUCKETS)
 Z95 = 1.96
 TIMEOUT_MS = 5000
 

@@ -103,6 +103,10 @@ def _between_dates(column: str, window: TimeWindow, now: dt.datetime, p: Params)
     return f"({column} >= {p(midnight(first))} AND {column} < {p(midnight(last) + dt.timedelta(days=1))})"
 
 
+# Buckets the estimator may sample: they have sample indexes and the profile sample (0009, 0010).
+SAMPLED_BUCKETS = 5
+
+
 def earliest_moment(window: TimeWindow, now: dt.datetime) -> dt.datetime | None:
     """The start of a window (None when it is open towards the past)."""
     if window.within_days is not None:
@@ -207,6 +211,8 @@ class Compiler:
             self.limit_param = self.p(sorted(set(mpids)), "::bigint[]")
             self.limit_kind = "mpids"
         elif sample_buckets is not None:
+            if not set(sample_buckets) <= set(range(SAMPLED_BUCKETS)):
+                raise ValueError(f"only buckets 0..{SAMPLED_BUCKETS - 1} can be sampled")
             self.limit_param = self.p(sorted(set(sample_buckets)), "::integer[]")
             self.limit_kind = "sample"
         else:
@@ -223,6 +229,11 @@ class Compiler:
             # same way through its own partial index, with no join to the profiles.
             return f" AND audiences_sample_bucket({column}) = ANY({self.limit_param})"
         return ""
+
+    @property
+    def profile_rows_table(self) -> str:
+        """Where profiles' workspace rows are read: a sample has its own small copy (0010)."""
+        return "audiences_profilesample" if self.limit_kind == "sample" else "audiences_profileworkspace"
 
     def ids(self, values: Sequence[int]) -> str:
         return self.p(list(values), "::bigint[]")
@@ -379,7 +390,7 @@ class Compiler:
         workspaces = self.scope.workspaces_for(criterion)
         distinct = "DISTINCT " if len(workspaces) > 1 else ""
         table = (
-            f"SELECT {distinct}pw.mpid FROM audiences_profileworkspace AS pw "
+            f"SELECT {distinct}pw.mpid FROM {self.profile_rows_table} AS pw "
             f"WHERE pw.workspace_id = ANY({self.ids(workspaces)}) AND {predicate}{self.restrict('pw.mpid')}"
         )
         return self.present(table, negative)
@@ -481,7 +492,7 @@ class Compiler:
         workspaces = self.ids(self.scope.workspace_ids)
         distinct = "DISTINCT " if len(self.scope.workspace_ids) > 1 else ""
         universe = (
-            f"SELECT {distinct}pw.mpid FROM audiences_profileworkspace AS pw "
+            f"SELECT {distinct}pw.mpid FROM {self.profile_rows_table} AS pw "
             f"WHERE pw.workspace_id = ANY({workspaces}){self.restrict('pw.mpid')}"
         )
         parts = []

@@ -13,6 +13,7 @@ from audiences.models.events import Event, EventPartition, SourceRequest
 from audiences.models.inputs import Input, Platform
 from audiences.models.profiles import ErasedProfile, Identity, Profile, ProfileWorkspace
 from audiences.models.realtime import PendingEvaluation
+from audiences.models.sample import ProfileSample
 from audiences.models.variations import ABTest, Variation
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "PendingEvaluation",
     "Platform",
     "Profile",
+    "ProfileSample",
     "ProfileWorkspace",
     "SourceRequest",
     "Tag",

@@ -128,3 +128,24 @@ def test_estimating_writes_nothing(world):
     counts = (Audience.objects.count(), Member.objects.count(), MembershipChange.objects.count())
     estimate(definition(PRO, {"join": "exclude", "type": "audience", "audience_id": world.nested[0].pk}), scope(world))
     assert (Audience.objects.count(), Member.objects.count(), MembershipChange.objects.count()) == counts
+
+
+def test_the_sample_follows_profiles_as_they_change_and_go(world):
+    mpids = put(world, *[Person(rows=[Row(0, user_attributes={"plan": "pro"})]) for _ in range(6)])
+    sampled = mpids[::2]  # the test world alternates sampled and unsampled mpids
+    every_level = Sampling(exact_below=0, confident_members=10**9, min_members=0)
+
+    def sampled_members() -> int:
+        whole = estimate(definition(PRO), scope(world), now=NOW, sampling=every_level).whole
+        assert whole.sample_fraction == 0.05
+        return round(whole.estimate * 0.05)
+
+    assert sampled_members() == 3
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE audiences_profileworkspace SET user_attributes = \'{"plan": "free"}\' WHERE mpid = %s',
+            [sampled[0]],
+        )
+        assert sampled_members() == 2
+        cursor.execute("DELETE FROM audiences_profileworkspace WHERE mpid = %s", [sampled[1]])
+        assert sampled_members() == 1
