@@ -529,6 +529,7 @@ def set_based_plans(cursor: Any) -> Iterator[None]:
     yield
     cursor.execute("SET LOCAL enable_nestloop = DEFAULT")
     cursor.execute("SET LOCAL jit = DEFAULT")
+    cursor.execute("SET LOCAL jit = DEFAULT")
 
 
 def compile_definition(
