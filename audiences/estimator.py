@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.utils import OperationalError
 from django.utils import timezone
+from psycopg.errors import QueryCanceled
 
 from audiences.criteria.compiler import SAMPLED_BUCKETS, compile_definition, set_based_plans
 from audiences.criteria.datatypes import resolve_types
@@ -33,7 +34,6 @@ from audiences.hashing import SAMPLE_BUCKETS
 # Sample sizes tried, in buckets of 1% (buckets 0..4 are the ones kept ready for sampling).
 LEVELS = (1, SAMPLED_BUCKETS)
 Z95 = 1.96
-TIMEOUT_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Sampling:
     confident_members: int = 400
     # Fewer sampled members than this and the 95% interval is wider than +-50%: show "~".
     min_members: int = 16
+    # An estimate that takes longer is abandoned (an error, never a stuck builder page).
+    timeout_ms: int = 5000
 
 
 DEFAULT_SAMPLING = Sampling()
@@ -125,14 +127,14 @@ def _profiles_per_bucket(scope: Scope) -> int:
         return cursor.fetchone()[0]
 
 
-def _count(definition: Definition, scope: Scope, now: dt.datetime, buckets: int) -> list[int]:
+def _count(definition: Definition, scope: Scope, now: dt.datetime, buckets: int, timeout_ms: int) -> list[int]:
     compiled = compile_definition(
         definition, scope, now=now, sample_buckets=None if buckets >= SAMPLE_BUCKETS else list(range(buckets))
     )
     sql, params = compiled.counts()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION READ ONLY")
-        cursor.execute(f"SET LOCAL statement_timeout = {TIMEOUT_MS}")
+        cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
         with set_based_plans(cursor):
             cursor.execute(sql, params)
             return list(cursor.fetchone())
@@ -179,10 +181,12 @@ def estimate(
     levels = choose_levels(_profiles_per_bucket(scope), sampling)
     try:
         for buckets in levels:
-            counts = _count(definition, scope, now, buckets)
+            counts = _count(definition, scope, now, buckets, sampling.timeout_ms)
             if counts[1] >= sampling.confident_members:
                 break
-    except OperationalError:
+    except OperationalError as exc:
+        if not isinstance(exc.__cause__, QueryCanceled):
+            raise
         return failed("The estimate took too long; try again, or narrow the criteria.", len(definition.criteria))
     return Estimates(
         whole=from_sample(counts[1], buckets, sampling),

@@ -149,3 +149,11 @@ def test_the_sample_follows_profiles_as_they_change_and_go(world):
         assert sampled_members() == 2
         cursor.execute("DELETE FROM audiences_profileworkspace WHERE mpid = %s", [sampled[1]])
         assert sampled_members() == 1
+
+
+def test_an_estimate_that_takes_too_long_is_an_error_not_a_wait(world):
+    many_profiles(world, 20_000)
+    found = estimate(definition(PRO), scope(world), now=NOW, sampling=Sampling(timeout_ms=1))
+    assert found.whole.state == "error"
+    assert "too long" in found.whole.message
+    assert estimate(definition(PRO), scope(world), now=NOW).whole.state == "ok"  # the transaction is usable
