@@ -160,15 +160,20 @@ def _event_candidates(
     scope: Scope, event_type: str, name: str | None, edges: list[dt.timedelta], since: dt.datetime, now: dt.datetime
 ) -> set[int]:
     found: set[int] = set()
+    # Spelled as the compiler spells it: one tier by equality, so PostgreSQL prunes the other
+    # partitions (`= ANY` does not prune a range key), and the exact name the criterion counts,
+    # so the (workspace, type, name, timestamp) index bounds the window (lower() cannot use it).
+    # On 10,000,000 events: 0.2 ms instead of a second per edge (docs/benchmarks.md).
+    tier = "tier = %s" if len(scope.tiers) == 1 else "tier = ANY(%s)"
     for edge in edges:
         sql = (
-            "SELECT DISTINCT mpid FROM audiences_event WHERE account_id = %s AND tier = ANY(%s)"
+            f"SELECT DISTINCT mpid FROM audiences_event WHERE account_id = %s AND {tier}"
             " AND workspace_id = ANY(%s) AND input_id = ANY(%s) AND event_type = %s"
             " AND timestamp >= %s AND timestamp <= %s"
         )
         params: list = [
             scope.account_id,
-            list(scope.tiers),
+            scope.tiers[0] if len(scope.tiers) == 1 else list(scope.tiers),
             list(scope.workspace_ids),
             list(scope.input_ids),
             event_type,
@@ -176,7 +181,7 @@ def _event_candidates(
             now - edge,
         ]
         if name is not None:
-            sql += " AND lower(name) = lower(%s)"
+            sql += " AND name = %s"
             params.append(name)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
