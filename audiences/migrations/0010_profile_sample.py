@@ -89,30 +89,42 @@ CREATE INDEX member_sample ON audiences_member (audience_id, (audiences_sample_b
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_platform_token'),
-        ('audiences', '0009_estimator_sample'),
+        ("accounts", "0002_platform_token"),
+        ("audiences", "0009_estimator_sample"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProfileSample',
+            name="ProfileSample",
             fields=[
-                ('pk', models.CompositePrimaryKey('mpid', 'workspace_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('mpid', models.BigIntegerField()),
-                ('first_seen', models.DateTimeField()),
-                ('user_attributes', models.JSONField(default=dict)),
-                ('consent', models.JSONField(default=dict)),
-                ('device', models.JSONField(default=dict)),
-                ('latitude', models.FloatField(null=True)),
-                ('longitude', models.FloatField(null=True)),
-                ('install_attribution', models.JSONField(null=True)),
-                ('uninstall_attribution', models.JSONField(null=True)),
-                ('workspace', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.workspace')),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "mpid", "workspace_id", blank=True, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("mpid", models.BigIntegerField()),
+                ("first_seen", models.DateTimeField()),
+                ("user_attributes", models.JSONField(default=dict)),
+                ("consent", models.JSONField(default=dict)),
+                ("device", models.JSONField(default=dict)),
+                ("latitude", models.FloatField(null=True)),
+                ("longitude", models.FloatField(null=True)),
+                ("install_attribution", models.JSONField(null=True)),
+                ("uninstall_attribution", models.JSONField(null=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['workspace', 'mpid'],
+                "ordering": ["workspace", "mpid"],
             },
         ),
         migrations.RunSQL(SYNC, UNSYNC),
