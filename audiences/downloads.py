@@ -337,10 +337,27 @@ def is_expired(download: Download, now: dt.datetime | None = None) -> bool:
     return download.expires_at is not None and (now or timezone.now()) >= download.expires_at
 
 
+NOTICES_SHOWN = 5
+
+
 def ready_notices(user, account) -> list[Download]:
-    """Ready downloads the person has not opened yet (the in-app notice)."""
+    """Ready downloads the person asked for in this account and has neither opened nor
+    dismissed, whose link still works: the in-app notice. One query, whatever their number."""
     return list(
         Download.objects.filter(
-            requested_by=user, account=account, state=DownloadState.READY, seen_at__isnull=True
-        ).select_related("audience")[:5]
+            requested_by=user,
+            account=account,
+            state=DownloadState.READY,
+            seen_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        ).select_related("audience")[:NOTICES_SHOWN]
     )
+
+
+def mark_seen(download: Download, user) -> bool:
+    """The person who asked for the download has seen it (opened it, fetched it or dismissed
+    its notice), so the app stops showing the notice. Others looking at it change nothing."""
+    if download.requested_by_id != user.pk or download.seen_at is not None or download.state != DownloadState.READY:
+        return False  # a notice only exists once the file is ready
+    download.seen_at = timezone.now()
+    return bool(Download.objects.filter(pk=download.pk, seen_at__isnull=True).update(seen_at=download.seen_at))

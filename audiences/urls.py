@@ -17,6 +17,7 @@ urlpatterns = [
     path("audiences/<int:pk>/download/", experiments.download_create, name="download_create"),
     path("downloads/<uuid:uid>/", experiments.download_detail, name="download_detail"),
     path("downloads/<uuid:uid>/file/", experiments.download_file, name="download_file"),
+    path("downloads/<uuid:uid>/dismiss/", experiments.download_dismiss, name="download_dismiss"),
     path("audiences/<int:pk>/settings/", audiences.audience_settings, name="audience_settings"),
     path("audiences/<int:pk>/tags/", audiences.tag_add, name="tag_add"),
     path("audiences/<int:pk>/tags/remove/", audiences.tag_remove, name="tag_remove"),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import current
 from audiences import downloads, variations
@@ -186,8 +187,7 @@ def _download_for(request: HttpRequest, uid) -> Download:
 def download_detail(request: HttpRequest, uid) -> HttpResponse:
     """Progress while the job runs (the page polls itself); the link once ready."""
     download = _download_for(request, uid)
-    if download.state == DownloadState.READY and download.seen_at is None and download.requested_by == request.user:
-        Download.objects.filter(pk=download.pk).update(seen_at=timezone.now())
+    downloads.mark_seen(download, request.user)
     context = {
         "nav": "realtime",
         "download": download,
@@ -207,10 +207,18 @@ def download_file(request: HttpRequest, uid) -> HttpResponse:
         raise Http404("This download is not ready.")
     if downloads.is_expired(download):
         return render(request, "audiences/download_detail.html", {"download": download, "expired": True}, status=410)
-    from django.core.files.storage import default_storage
-
+    downloads.mark_seen(download, request.user)
     return FileResponse(default_storage.open(download.file, "rb"), as_attachment=True, filename=download.archive_name)
 
 
-def notices(request: HttpRequest) -> list[Download]:
-    return downloads.ready_notices(request.user, current(request).account)
+@require_POST
+def download_dismiss(request: HttpRequest, uid) -> HttpResponse:
+    """Dismiss the ready notice shown in the app shell; back to the page it was shown on."""
+    download = _download_for(request, uid)
+    downloads.mark_seen(download, request.user)
+    if request.htmx:
+        return HttpResponse("")  # the notice swaps itself out
+    wanted = request.POST.get("next", "")
+    if wanted and url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()}):
+        return redirect(wanted)
+    return redirect(download.audience)
