@@ -13,12 +13,24 @@ class Account(models.Model):
     name = models.CharField(max_length=100, unique=True)
     retention_days = models.PositiveSmallIntegerField(
         default=30,
-        help_text="Events older than this many days are removed (historical imports excepted).",
+        help_text="The real-time window: events older than this many days leave the live data that "
+        "real-time audiences read (they stay in the long-term history).",
     )
+    long_term_retention_days = models.PositiveIntegerField(
+        default=730,
+        help_text="Long-term history kept for standard audiences, in days; older events are removed.",
+    )
+    # Standard audience calculation credits. Only changed together with a ledger row (see
+    # audiences.standard), under SELECT ... FOR UPDATE of this row; the check constraint is the
+    # last line of defence against spending credits the account does not have.
+    credit_balance = models.IntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credit_balance__gte=0), name="credit_balance_never_negative"),
+        ]
 
     def __str__(self) -> str:
         return self.name

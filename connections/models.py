@@ -130,3 +130,29 @@ class DownstreamDeletion(models.Model):
 
     def __str__(self) -> str:
         return f"delete {self.name} at {self.output_configuration}"
+
+
+class StandardSend(models.Model):
+    """A standard audience sent to one of its connections: once per Send, on request.
+
+    A Send restarts the connection's snapshot (every current member, page by page, through the
+    forwarding pipeline with its faults and Resume); `sends` numbers the Sends, so the batch ids
+    of a new Send differ from the last one's and receivers that deduplicate still take them.
+    """
+
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="standard_send")
+    audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="standard_sends")
+    sends = models.PositiveIntegerField(default=0)
+    last_sent_at = models.DateTimeField(help_text="When the last Send was requested.")
+    last_sent_by = models.ForeignKey(
+        conf.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last Send's final batch was delivered; empty while sending."
+    )
+
+    class Meta:
+        ordering = ["audience", "connection"]
+
+    def __str__(self) -> str:
+        return f"{self.audience} sent to connection {self.connection_id} ({self.sends} sends)"

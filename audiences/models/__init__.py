@@ -14,6 +14,13 @@ from audiences.models.inputs import Input, Platform
 from audiences.models.profiles import ErasedProfile, Identity, Profile, ProfileWorkspace
 from audiences.models.realtime import PendingEvaluation
 from audiences.models.sample import ProfileSample
+from audiences.models.standard import (
+    CreditEntry,
+    CreditReason,
+    StandardCalculation,
+    StandardCalculationState,
+    StandardState,
+)
 from audiences.models.variations import ABTest, Variation
 
 __all__ = [
@@ -24,6 +31,8 @@ __all__ = [
     "CalculatedAttributeValue",
     "CatalogueAttribute",
     "CatalogueEvent",
+    "CreditEntry",
+    "CreditReason",
     "DataType",
     "Download",
     "DownloadState",
@@ -40,6 +49,9 @@ __all__ = [
     "ProfileSample",
     "ProfileWorkspace",
     "SourceRequest",
+    "StandardCalculation",
+    "StandardCalculationState",
+    "StandardState",
     "Tag",
     "Variation",
 ]

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from accounts.models import Account, Workspace
 from audiences.models.inputs import Input
+from audiences.models.standard import StandardState
 
 
 class AudienceKind(models.TextChoices):
@@ -51,6 +52,12 @@ class Audience(models.Model):
 
     `definition` is the public definition JSON (see DEFINITION.md). Calculation state lives on
     the row so every page can show progress without joining a job table.
+
+    Standard audiences (`kind == standard`) keep their lifecycle in `standard_state` (Draft ->
+    Calculating -> Ready -> Expired), apart from `status`, which stays Draft for them: the
+    real-time code reads `status` only and never sees them. Their date range is `range_start`
+    to `range_end`, both UTC days and inclusive; no end is "most recent", no start and no end
+    is "all available data". `calculation_*` show the progress of their current calculation.
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="audiences")
@@ -79,9 +86,25 @@ class Audience(models.Model):
     size = models.BigIntegerField(
         default=0, help_text="Current members; kept in step with the members table by each calculation."
     )
+    standard_state = models.CharField(max_length=12, choices=StandardState.choices, default=StandardState.DRAFT)
+    range_start = models.DateField(null=True, blank=True, help_text="First UTC day scanned; empty: all available data.")
+    range_end = models.DateField(null=True, blank=True, help_text="Last UTC day scanned; empty: the most recent data.")
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="When a ready standard audience expires.")
+    last_sent_at = models.DateTimeField(null=True, blank=True, help_text="When a standard audience was last sent.")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(range_end__isnull=True)
+                | models.Q(range_start__isnull=False, range_start__lte=models.F("range_end")),
+                name="audience_range_in_order",
+            ),
+        ]
+        indexes = [
+            # The expiry sweep: ready standard audiences whose time has come.
+            models.Index(fields=["standard_state", "expires_at"], name="audience_standard_expiry"),
+        ]
 
     def __str__(self) -> str:
         return self.name

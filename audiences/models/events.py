@@ -9,6 +9,8 @@ from audiences.models.inputs import Input
 class Tier(models.IntegerChoices):
     LIVE = 0, "Live"
     HISTORICAL = 1, "Historical import"
+    # Live events past the real-time window, rolled into monthly partitions (audiences.partitions).
+    LONG_TERM = 2, "Long-term history"
 
 
 class Event(models.Model):
@@ -16,7 +18,8 @@ class Event(models.Model):
 
     The table is range-partitioned on (account, tier, timestamp), one partition per account,
     tier and UTC day, created by migration SQL rather than by Django (hence managed=False).
-    Retention drops whole partitions; historical imports live in their own tier and are kept.
+    Live days past the real-time window move to the long-term tier (monthly partitions, like
+    historical imports); both are dropped whole past the account's long-term retention.
     `event_type` is the criteria kind (install, upgrade and attribution are derived from the
     wire types); `name` is the event name, screen name or product action.
     """
@@ -46,7 +49,8 @@ class Event(models.Model):
 
 
 class EventPartition(models.Model):
-    """A partition of the event table: one account, one tier, one UTC day."""
+    """A partition of the event table: one account, one tier, and the UTC day it starts (live
+    partitions hold one day, historical and long-term ones a calendar month)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     tier = models.SmallIntegerField(choices=Tier.choices)
