@@ -9,4 +9,5 @@ from __future__ import annotations
 
 SECTIONS = {
     "ingestion": "tests.benchmarks.ingestion",
+    "downloads": "tests.benchmarks.downloads",
 }
