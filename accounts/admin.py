@@ -19,8 +19,10 @@ class PersonInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "retention_days", "created_at"]
+    list_display = ["name", "retention_days", "long_term_retention_days", "credit_balance", "created_at"]
     search_fields = ["name"]
+    # Credits are granted from the credit ledger (Audiences > Credit entries), never typed here.
+    readonly_fields = ["credit_balance"]
     inlines = [WorkspaceInline, PersonInline]
 
 

@@ -3,19 +3,22 @@ and it is excluded from every form and list."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 
-from audiences import inputs
+from audiences import inputs, standard
 from audiences.models import (
     Audience,
     CatalogueAttribute,
     CatalogueEvent,
+    CreditEntry,
     Event,
     EventPartition,
     Identity,
     Input,
     Profile,
     ProfileWorkspace,
+    StandardCalculation,
     Tag,
 )
 
@@ -150,3 +153,69 @@ class AudienceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "account"]
     search_fields = ["name", "external_name"]
     filter_horizontal = ["workspaces", "inputs", "tags"]
+
+
+@admin.register(StandardCalculation)
+class StandardCalculationAdmin(admin.ModelAdmin):
+    """Calculations of standard audiences: what they cost, how far they got, why one failed."""
+
+    list_display = ["pk", "account", "state", "progress", "credits", "requested_by", "created_at", "finished_at"]
+    list_filter = ["state", "account"]
+    list_select_related = ["account", "requested_by"]
+    readonly_fields = [
+        "account",
+        "audiences",
+        "credits",
+        "state",
+        "progress",
+        "error",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # started from Audiences > Standard or the Platform API, which spend credits
+
+
+class CreditGrantForm(forms.ModelForm):
+    class Meta:
+        model = CreditEntry
+        fields = ["account", "change", "note"]
+        labels = {"change": "Credits to grant (negative takes back)"}
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(admin.ModelAdmin):
+    """The credit ledger. Adding an entry grants credits (through the service, so the balance
+    and the ledger move together and never below zero); entries are never edited."""
+
+    list_display = ["at", "account", "reason", "change", "balance_after", "calculation", "by", "note"]
+    list_filter = ["reason", "account"]
+    list_select_related = ["account", "by", "calculation"]
+    search_fields = ["account__name", "note"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = CreditGrantForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["account", "change", "reason", "calculation", "note", "balance_after", "by", "at"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        try:
+            entry = standard.grant_credits(obj.account, obj.change, acting_user=request.user, note=obj.note)
+        except standard.StandardRefused as refused:
+            messages.error(request, str(refused))
+            entry = None
+        if entry is not None:
+            obj.pk = entry.pk

@@ -1,4 +1,13 @@
-"""Partitions of the event table: created on demand, dropped whole when past retention."""
+"""Partitions of the event table: created on demand, rolled up and dropped whole with age.
+
+Live events get one partition per UTC day. A day wholly past the account's real-time window
+(`retention_days`) leaves the live tier, which real-time audiences read: its rows move, in one
+transaction, into the long-term tier's partition of that month (a day's rows are written once
+more, and long date ranges scan a few dozen monthly partitions instead of hundreds of days).
+Historical imports and the long-term history are dropped a month at a time once the month is
+wholly past the long-term retention (`long_term_retention_days`). Standard audiences read all
+three tiers, so what was ingested a second ago is already theirs.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +28,9 @@ _known: set[tuple[int, int, dt.date]] = set()
 
 
 def span_of(tier: int, when: dt.date) -> tuple[dt.date, dt.date]:
-    """Live events get one partition per UTC day; historical imports one per month."""
-    if tier == Tier.HISTORICAL:
+    """Live events get one partition per UTC day; historical imports and long-term history one
+    per month."""
+    if tier != Tier.LIVE:
         start = when.replace(day=1)
         end = (start + dt.timedelta(days=32)).replace(day=1)
         return start, end
@@ -75,23 +85,56 @@ def _create(account_id: int, tier: int, start: dt.date) -> None:
         EventPartition.objects.get_or_create(account_id=account_id, tier=tier, day=start, defaults={"table_name": name})
 
 
+COLUMNS = (
+    'id, account_id, tier, "timestamp", workspace_id, input_id, mpid, event_type, name, custom_event_type, '
+    "attributes, commerce, extra, received_at"
+)
+
+
+def roll_into_long_term(partition: EventPartition) -> None:
+    """Move a live day's events into the long-term tier, then drop the day's partition."""
+    ensure_partitions(partition.account_id, Tier.LONG_TERM, [partition.day])
+    moved = COLUMNS.replace("tier,", f"{Tier.LONG_TERM}::smallint,")
+    with connection.cursor() as cursor:
+        cursor.execute(f'INSERT INTO audiences_event ({COLUMNS}) SELECT {moved} FROM "{partition.table_name}"')
+        cursor.execute(f'DROP TABLE IF EXISTS "{partition.table_name}"')
+    partition.delete()
+
+
 def drop_expired(now: dt.datetime | None = None) -> list[str]:
-    """Drop every live partition wholly older than its account's retention window."""
+    """Move every live day past its account's real-time window into the long-term history, and
+    drop the months past the long-term retention. Answers the partitions that went away."""
     now = now or timezone.now()
-    dropped = []
+    gone = []
     for account in Account.objects.all():
-        cutoff = (now - dt.timedelta(days=account.retention_days)).date()
         # A day's partition ends at the next midnight; it may go once that is before the cutoff.
-        expired = EventPartition.objects.filter(account=account, tier=Tier.LIVE, day__lt=cutoff)
-        for partition in expired:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f'DROP TABLE IF EXISTS "{partition.table_name}"')
-                partition.delete()
+        window_cutoff = (now - dt.timedelta(days=account.retention_days)).date()
+        kept_cutoff = (now - dt.timedelta(days=account.long_term_retention_days)).date()
+        for partition in EventPartition.objects.filter(account=account, tier=Tier.LIVE, day__lt=window_cutoff):
+            with transaction.atomic():
+                if partition.day < kept_cutoff:
+                    _drop(partition)
+                else:
+                    roll_into_long_term(partition)
             _known.discard((account.pk, partition.tier, partition.day))
-            dropped.append(partition.table_name)
-    if dropped:
-        log.info("dropped %d expired event partitions", len(dropped))
-    return dropped
+            gone.append(partition.table_name)
+        months = EventPartition.objects.filter(account=account, tier__in=[Tier.HISTORICAL, Tier.LONG_TERM])
+        for partition in months.filter(day__lt=kept_cutoff).order_by("day"):
+            if span_of(partition.tier, partition.day)[1] > kept_cutoff:
+                continue  # part of the month is still kept
+            with transaction.atomic():
+                _drop(partition)
+            _known.discard((account.pk, partition.tier, partition.day))
+            gone.append(partition.table_name)
+    if gone:
+        log.info("%d event partitions left the live tier or the long-term history", len(gone))
+    return gone
+
+
+def _drop(partition: EventPartition) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TABLE IF EXISTS "{partition.table_name}"')
+    partition.delete()
 
 
 def prepare_upcoming(now: dt.datetime | None = None, days: int = 2) -> None:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import Account, Workspace
-from audiences.models import Audience, AudienceKind, AudienceStatus, Input, Tag
+from audiences.models import Audience, AudienceKind, AudienceStatus, Input, StandardState, Tag
 from audiences.models.audiences import Access, CalculationState
 
 TAG_MAX = 18
@@ -208,6 +208,11 @@ def update_audience(
     if access is not None and access not in Access.values:
         errors.append({"path": "access", "message": f"access is one of {', '.join(Access.values)}"})
     clean_tags = _clean_tags(tags, errors) if tags is not None else None
+    if audience.kind == AudienceKind.STANDARD and audience.standard_state != StandardState.DRAFT:
+        # Its members were calculated from these criteria; a new version is a clone.
+        for path, value in (("definition", definition), ("input_ids", input_ids)):
+            if value is not None:
+                errors.append({"path": path, "message": "a calculated standard audience cannot change: clone it"})
     workspaces = list(audience.workspaces.all())
     if input_ids is not None:
         workspaces, inputs = _clean_scope(
@@ -303,6 +308,9 @@ def _calculate_on_commit(audience: Audience) -> None:
 
 def activate(audience: Audience, *, acting_user) -> None:
     """Start real-time calculation; a draft without a definition cannot be activated."""
+    if audience.kind == AudienceKind.STANDARD:
+        # Standard audiences are calculated on request, spending credits (audiences.standard).
+        raise AudienceRefused([{"path": "kind", "message": "a standard audience is calculated, not activated"}])
     if not audience.definition:
         raise AudienceRefused([{"path": "definition", "message": "add at least one criterion before activating"}])
     with transaction.atomic():

@@ -9,7 +9,7 @@ from audiences import partitions
 
 @shared_task
 def drop_expired_events() -> list[str]:
-    """Drop the live event partitions that are wholly past their account's retention."""
+    """Move live days past the real-time window into the long-term history; drop what is past it."""
     return partitions.drop_expired()
 
 
@@ -66,3 +66,19 @@ def prepare_download(download_id: int) -> None:
     if download is None:
         return  # the audience was deleted since
     downloads.prepare(download)
+
+
+@shared_task(ignore_result=True)
+def calculate_standard_audiences(calculation_id: int) -> None:
+    """Calculate the standard audiences of a started (paid) calculation."""
+    from audiences import standard
+
+    standard.calculate_standard(calculation_id)
+
+
+@shared_task
+def expire_standard_audiences() -> int:
+    """Ready standard audiences expire 30 days after their calculation."""
+    from audiences import standard
+
+    return standard.expire_due()

@@ -22,8 +22,24 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from audiences.models import ErasedProfile, Identity, Member, MembershipChange, ProfileWorkspace, Variation
-from connections.models import Connection, ConnectionStatus, Delivery, DeliveryOutcome, SnapshotState
+from audiences.models import (
+    AudienceKind,
+    ErasedProfile,
+    Identity,
+    Member,
+    MembershipChange,
+    ProfileWorkspace,
+    Variation,
+)
+from connections import sending
+from connections.models import (
+    Connection,
+    ConnectionStatus,
+    Delivery,
+    DeliveryOutcome,
+    SnapshotState,
+    StandardSend,
+)
 from outputs.partners.base import AudienceRef, Partner, PartnerError
 from outputs.partners.base import Member as PartnerMember
 
@@ -107,7 +123,15 @@ def compact(rows: list[tuple[int, int, bool]]) -> tuple[list[int], list[int]]:
     return adds, drops
 
 
+def follows_log(connection: Connection) -> bool:
+    """Real-time connections follow the change log after their snapshot; a standard audience's
+    only deliver the snapshots its Sends start (connections.sending)."""
+    return connection.audience.kind == AudienceKind.REALTIME
+
+
 def next_batch(connection: Connection, size: int) -> Batch:
+    if connection.snapshot_state == SnapshotState.DONE and not follows_log(connection):
+        return Batch(adds=[], drops=[], snapshot=False)
     if connection.snapshot_state != SnapshotState.DONE:
         members = _members(connection).order_by("mpid")
         if connection.snapshot_after_mpid is not None:
@@ -179,6 +203,10 @@ def batch_id(connection: Connection, batch: Batch) -> str:
     receivers can deduplicate on it; different contents never share an id."""
     if batch.snapshot:
         first = batch.adds[0] if batch.adds else 0
+        if not follows_log(connection):
+            # Each Send of a standard audience delivers the same pages again, under new ids.
+            send = StandardSend.objects.filter(connection=connection).values_list("sends", flat=True).first()
+            return f"c{connection.pk}-n{send or 0}-m{first}-{batch.next_after_mpid}"
         return f"c{connection.pk}-s{connection.snapshot_seq}-m{first}-{batch.next_after_mpid}"
     return f"c{connection.pk}-q{batch.first_seq}-{batch.last_seq}"
 
@@ -240,6 +268,8 @@ def deliver_next_batch(connection_id: int, now: dt.datetime | None = None) -> bo
         if batch.empty:
             if batch.snapshot:
                 connection.snapshot_state = SnapshotState.DONE
+                if not follows_log(connection):
+                    sending.finish(connection, now)
             connection.save()
             return batch.snapshot
         members, skipped = members_for_partner(connection, type(partner), batch.adds + batch.drops)
@@ -275,6 +305,8 @@ def _delivered(connection: Connection, delivery: Delivery, batch: Batch, skipped
         connection.snapshot_after_mpid = batch.next_after_mpid
         if batch.snapshot_finished:
             connection.snapshot_state = SnapshotState.DONE
+            if not follows_log(connection):
+                sending.finish(connection, now)
     else:
         connection.cursor = batch.next_cursor
     connection.delivered_adds += delivery.adds

@@ -6,17 +6,22 @@ from django.db import connection as db
 from django.db import transaction
 from django.dispatch import receiver
 
+from audiences.models import AudienceKind
 from audiences.signals import membership_changed
 from connections.models import Connection, ConnectionStatus
 
+# A standard audience's connection has work only while a Send's snapshot is under way; it
+# never follows the change log (connections.sending).
 DUE = """
 SELECT c.id FROM connections_connection c
 WHERE c.status = 'sending' AND c.faulted_at IS NULL
   AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= now())
-  AND (c.snapshot_state <> 'done' OR EXISTS (
+  AND (c.snapshot_state <> 'done' OR (
+        EXISTS (SELECT 1 FROM audiences_audience a WHERE a.id = c.audience_id AND a.kind = 'realtime')
+        AND EXISTS (
         SELECT 1 FROM audiences_membershipchange m
         WHERE m.audience_id = c.audience_id AND m.seq > c.cursor
-          AND (c.variation_id IS NULL OR m.variation_id = c.variation_id)))
+          AND (c.variation_id IS NULL OR m.variation_id = c.variation_id))))
 """
 
 
@@ -50,6 +55,9 @@ def wake_on_commit(connection_ids: list[int]) -> None:
 @receiver(membership_changed)
 def forward_changes(sender, audience_ids: list[int], **kwargs) -> None:
     ids = Connection.objects.filter(
-        audience_id__in=audience_ids, status=ConnectionStatus.SENDING, faulted_at__isnull=True
+        audience_id__in=audience_ids,
+        audience__kind=AudienceKind.REALTIME,  # standard audiences are sent on request only
+        status=ConnectionStatus.SENDING,
+        faulted_at__isnull=True,
     ).values_list("pk", flat=True)
     wake(list(ids))

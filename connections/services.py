@@ -8,9 +8,10 @@ from typing import Any
 from django.db import transaction
 from pydantic import ValidationError
 
+from audiences import standard
 from audiences.models import ABTest, Audience, AudienceKind, Variation
 from connections import forwarding, scheduling
-from connections.models import Connection, ConnectionStatus
+from connections.models import Connection, ConnectionStatus, SnapshotState
 from outputs.models import OutputConfiguration
 
 
@@ -47,6 +48,10 @@ def check_connection(
     partner = configuration.partner_class
     if configuration.account_id != audience.account_id:
         errors.append({"path": "output_configuration_id", "message": "no such output configuration in this account"})
+        return errors
+    refusal = standard.connect_refusal(audience)
+    if refusal:
+        errors.append({"path": "audience", "message": refusal})
         return errors
     if status not in ConnectionStatus.values:
         errors.append({"path": "status", "message": "status is sending or inactive"})
@@ -99,6 +104,9 @@ def create_connection(
     )
     if errors:
         raise ConnectionRefused(errors)
+    # A standard audience's connection forwards nothing when saved: it rests, snapshot done,
+    # until the audience is sent (connections.sending).
+    is_standard = audience.kind == AudienceKind.STANDARD
     with transaction.atomic():
         connection = Connection.objects.create(
             audience=audience,
@@ -108,8 +116,9 @@ def create_connection(
             settings=settings,
             shared_attributes=shared_attributes,
             created_by=acting_user,
+            snapshot_state=SnapshotState.DONE if is_standard else SnapshotState.PENDING,
         )
-        if status == ConnectionStatus.SENDING:
+        if status == ConnectionStatus.SENDING and not is_standard:
             scheduling.wake_on_commit([connection.pk])
     return connection
 

@@ -25,7 +25,6 @@ from typing import Any
 
 from audiences.criteria.datatypes import type_of
 from audiences.criteria.definition import (
-    DEFAULT_EVENT_WINDOW,
     DEFAULT_FREQUENCY,
     NEGATIVE,
     AttributionCriterion,
@@ -316,18 +315,26 @@ class Compiler:
             if len(tiers) == 1
             else f"{alias}.tier = ANY({self.p(list(tiers), '::smallint[]')})"
         )
-        return (
+        where = (
             f"{alias}.account_id = {self.account} AND {tier}"
             f" AND {alias}.workspace_id = ANY({self.ids(self.scope.workspaces_for(criterion))})"
             f" AND {alias}.input_id = ANY({self.ids(self.scope.inputs_for(criterion))})"
             f" AND {alias}.event_type = {self.p(event_type)}"
         )
+        period = self.scope.period
+        if period is not None and period.since is not None:
+            where += f' AND {alias}."timestamp" >= {self.p(period.since)}'
+        if period is not None and period.until is not None:
+            where += f' AND {alias}."timestamp" < {self.p(period.until)}'
+        return where
 
     def event(self, criterion: EventCriterion) -> Part:
         where = self.events_where("e", criterion, criterion.event_type)
         if criterion.name is not None:
             where += f" AND e.name = {self.p(criterion.name)}"
-        where += " AND " + self.window('e."timestamp"', criterion.time or DEFAULT_EVENT_WINDOW)
+        window = self.scope.window_for(criterion)
+        if window is not None:
+            where += " AND " + self.window('e."timestamp"', window)
         for condition in criterion.attributes:
             where += " AND " + self.keyed("e.attributes", condition.key, condition)
         table = (
@@ -361,12 +368,13 @@ class Compiler:
     def cart_abandonment(self, criterion: CartAbandonmentCriterion) -> Part:
         wait = dt.timedelta(hours=criterion.wait_hours)
         adds = self.events_where("e", criterion, "commerce_event") + f" AND e.name = {self.p('add_to_cart')}"
-        adds += " AND " + self.window('e."timestamp"', criterion.time or DEFAULT_EVENT_WINDOW)
-        window = criterion.time or DEFAULT_EVENT_WINDOW
+        window = self.scope.window_for(criterion)
+        if window is not None:
+            adds += " AND " + self.window('e."timestamp"', window)
         purchases = self.events_where("b", criterion, "commerce_event") + f" AND b.name = {self.p('purchase')}"
         # Redundant bounds (a purchase that counts comes after an add-to-cart of the window, and
         # before now) so the purchases are read once for everyone, not per profile.
-        earliest = earliest_moment(window, self.now)
+        earliest = earliest_moment(window, self.now) if window is not None else None
         if earliest is not None:
             purchases += f' AND b."timestamp" >= {self.p(earliest)}'
         purchases += f' AND b."timestamp" <= {self.p(self.now)}{self.restrict("b.mpid")}'

@@ -28,7 +28,6 @@ from typing import Any
 
 from audiences.criteria.datatypes import type_of
 from audiences.criteria.definition import (
-    DEFAULT_EVENT_WINDOW,
     DEFAULT_FREQUENCY,
     NEGATIVE,
     AttributionCriterion,
@@ -197,7 +196,9 @@ def in_window(when: dt.datetime | None, window: TimeWindow, now: dt.datetime) ->
     return first <= day <= last
 
 
-def describe_window(window: TimeWindow) -> str:
+def describe_window(window: TimeWindow | None) -> str:
+    if window is None:
+        return "in the date range"
     form = window.form
     value = getattr(window, form)
     if form == "within_days":
@@ -318,6 +319,7 @@ def _events(criterion: Any, event_type: str, scope: Scope, facts: ProfileFacts) 
         event
         for event in facts.events
         if event.tier in scope.tiers
+        and (scope.period is None or scope.period.holds(event.timestamp))
         and event.workspace_id in workspaces
         and event.input_id in inputs
         and event.event_type == event_type
@@ -329,13 +331,13 @@ def _sign(op: str) -> str:
 
 
 def judge_event(criterion: EventCriterion, scope: Scope, facts: ProfileFacts, now: dt.datetime) -> Verdict:
-    window = criterion.time or DEFAULT_EVENT_WINDOW
+    window = scope.window_for(criterion)
     frequency = criterion.frequency or DEFAULT_FREQUENCY
     counted = 0
     for event in _events(criterion, criterion.event_type, scope, facts):
         if criterion.name is not None and event.name != criterion.name:
             continue
-        if not in_window(event.timestamp, window, now):
+        if window is not None and not in_window(event.timestamp, window, now):
             continue
         if all(check_key(event.attributes, c.key, c, now) for c in criterion.attributes):
             counted += 1
@@ -349,10 +351,14 @@ def judge_event(criterion: EventCriterion, scope: Scope, facts: ProfileFacts, no
 
 
 def judge_cart(criterion: CartAbandonmentCriterion, scope: Scope, facts: ProfileFacts, now: dt.datetime) -> Verdict:
-    window = criterion.time or DEFAULT_EVENT_WINDOW
+    window = scope.window_for(criterion)
     wait = dt.timedelta(hours=criterion.wait_hours)
     commerce = _events(criterion, "commerce_event", scope, facts)
-    adds = [e.timestamp for e in commerce if e.name == "add_to_cart" and in_window(e.timestamp, window, now)]
+    adds = [
+        e.timestamp
+        for e in commerce
+        if e.name == "add_to_cart" and (window is None or in_window(e.timestamp, window, now))
+    ]
     if not adds:
         return Verdict(False, f"no add-to-cart {describe_window(window)}")
     last = max(adds)

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from audiences.models.events import Tier
+
+
+@dataclass(frozen=True)
+class Period:
+    """A standard audience's date range as moments: from `since` (inclusive) to `until`
+    (exclusive); None leaves that side open (all available data, most recent)."""
+
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    @classmethod
+    def of_days(cls, first: dt.date | None, last: dt.date | None) -> Period:
+        """Whole UTC days, both included."""
+        midnight = dt.time(0, tzinfo=dt.UTC)
+        return cls(
+            since=dt.datetime.combine(first, midnight) if first else None,
+            until=dt.datetime.combine(last + dt.timedelta(days=1), midnight) if last else None,
+        )
+
+    def holds(self, when: dt.datetime) -> bool:
+        return (self.since is None or when >= self.since) and (self.until is None or when < self.until)
 
 
 @dataclass(frozen=True)
@@ -17,9 +39,13 @@ class Scope:
     workspace_ids: tuple[int, ...]
     input_ids: tuple[int, ...]
     multi_workspace: bool = False
-    # Real-time audiences read live events; standard audiences also read historical imports.
+    # Real-time audiences read live events; standard audiences also read historical imports
+    # and the long-term history.
     tiers: tuple[int, ...] = (Tier.LIVE,)
     audience_id: int | None = None
+    # Standard audiences only: every event criterion is bounded by the date range, and an event
+    # criterion without a time of its own covers the whole range (not the last 30 days).
+    period: Period | None = None
 
     @classmethod
     def of(cls, audience: Any) -> Scope:
@@ -29,15 +55,24 @@ class Scope:
         # every active audience), saving two queries per audience per evaluated chunk.
         workspaces = tuple(sorted(w.pk for w in audience.workspaces.all()))
         inputs = tuple(sorted(i.pk for i in audience.inputs.all()))
-        tiers = (Tier.LIVE, Tier.HISTORICAL) if audience.kind == AudienceKind.STANDARD else (Tier.LIVE,)
+        standard = audience.kind == AudienceKind.STANDARD
         return cls(
             account_id=audience.account_id,
             workspace_ids=workspaces,
             input_ids=inputs,
             multi_workspace=audience.multi_workspace,
-            tiers=tiers,
+            tiers=(Tier.LIVE, Tier.HISTORICAL, Tier.LONG_TERM) if standard else (Tier.LIVE,),
             audience_id=audience.pk,
+            period=Period.of_days(audience.range_start, audience.range_end) if standard else None,
         )
+
+    def window_for(self, criterion: Any) -> Any:
+        """An event criterion's time window; None when the date range alone bounds it."""
+        from audiences.criteria.definition import DEFAULT_EVENT_WINDOW
+
+        if criterion.time is not None:
+            return criterion.time
+        return None if self.period is not None else DEFAULT_EVENT_WINDOW
 
     def workspaces_for(self, criterion: Any) -> tuple[int, ...]:
         """A multi-workspace audience's criterion may pick one of its workspaces."""

@@ -1,5 +1,6 @@
-"""Events land in the partitioned table; retention drops whole live partitions and keeps
-historical imports; live ingestion drops what is already past retention and says so."""
+"""Events land in the partitioned table; a live day past the real-time window moves whole into
+the long-term history, which (with historical imports) is dropped a month at a time past the
+long-term retention; live ingestion drops what is already past the window and says so."""
 
 from __future__ import annotations
 
@@ -104,7 +105,57 @@ def test_the_scheduled_task_drops_expired_partitions(post, tenant, now):
         dropped = drop_expired_events.apply().get()
 
     assert dropped == [table_name(tenant.account.pk, Tier.LIVE, (now - dt.timedelta(days=20)).date())]
-    assert list(Event.objects.values_list("timestamp", flat=True)) == [now]
+    assert sorted(Event.objects.values_list("tier", "timestamp")) == [
+        (Tier.LIVE, now),
+        (Tier.LONG_TERM, now - dt.timedelta(days=20)),
+    ]
+
+
+@committed
+def test_live_days_past_the_window_move_into_monthly_long_term_partitions(post, tenant, now):
+    days = [now - dt.timedelta(days=n) for n in (1, 20, 21, 25)]
+    assert post("/v2/events", batch(*days)).status_code == 202
+    ids = sorted(Event.objects.values_list("id", flat=True))
+
+    moved = drop_expired(now=now + dt.timedelta(days=15))
+
+    assert len(moved) == 3
+    rows = sorted(Event.objects.values_list("tier", "timestamp", "name"))
+    assert rows == [
+        (Tier.LIVE, days[0], "Day 0"),
+        *sorted((Tier.LONG_TERM, day, f"Day {n}") for n, day in enumerate(days) if n),
+    ]
+    assert sorted(Event.objects.values_list("id", flat=True)) == ids  # the same rows, moved
+    months = {partitions_span(day) for day in days[1:]}
+    assert set(tables_holding_events()) == {table_name(tenant.account.pk, Tier.LIVE, days[0].date())} | {
+        table_name(tenant.account.pk, Tier.LONG_TERM, month) for month in months
+    }
+
+
+def partitions_span(when: dt.datetime) -> dt.date:
+    return when.date().replace(day=1)
+
+
+@committed
+def test_long_term_history_and_imports_go_a_month_at_a_time_past_the_long_term_retention(post, tenant, now):
+    tenant.account.long_term_retention_days = 365
+    tenant.account.save(update_fields=["long_term_retention_days"])
+    old = now - dt.timedelta(days=500)
+    recent = now - dt.timedelta(days=300)
+    assert post("/v2/bulkevents/historical", [batch(old, recent)]).status_code == 202
+    assert post("/v2/events", batch(now - dt.timedelta(days=20))).status_code == 202
+
+    gone = drop_expired(now=now + dt.timedelta(days=15))
+
+    assert gone == [
+        table_name(tenant.account.pk, Tier.LIVE, (now - dt.timedelta(days=20)).date()),  # moved
+        table_name(tenant.account.pk, Tier.HISTORICAL, old.date().replace(day=1)),  # dropped
+    ]
+    assert sorted(Event.objects.values_list("timestamp", flat=True)) == [recent, now - dt.timedelta(days=20)]
+
+    # A year on, the long-term month and the import of 300 days ago are past retention too.
+    drop_expired(now=now + dt.timedelta(days=400))
+    assert not Event.objects.exists()
 
 
 @committed
@@ -116,7 +167,7 @@ def test_dropped_partitions_can_be_needed_again_after_retention_grows(post, tena
     response = post("/v2/events", batch(now - dt.timedelta(days=20, hours=1)))
 
     assert response.json() == {"batches": 1, "events": 1}
-    assert Event.objects.count() == 1
+    assert Event.objects.filter(tier=Tier.LIVE).count() == 1
 
 
 @committed
