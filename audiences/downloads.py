@@ -13,9 +13,7 @@ was saved the log holds no variation, so a past download by variation only sees 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import logging
 import os
@@ -41,6 +39,8 @@ LINK_LIFETIME = dt.timedelta(days=7)
 SAMPLE_USERS = 1_000
 FETCH = 5_000
 PROGRESS_EVERY = 50_000
+# zlib level 1: a third of the CPU of the default level 6 for an archive some 30% larger.
+COMPRESS_LEVEL = 1
 
 
 class DownloadRefused(Exception):
@@ -183,43 +183,54 @@ def _plan(download: Download) -> list[tuple[str, str, dict, int | None]]:
     return files
 
 
+# One CSV line per row, written by PostgreSQL: a value is quoted (its quotes doubled) only when
+# it holds a comma, a quote or a line break, as Python's csv module does. Building the lines in
+# Python (csv.writer) cost three times the query itself on a million members.
+CSV_LINE = (
+    "s.mpid::text || ',' || %(scanned)s::text || ','"
+    " || CASE WHEN i.value ~ '[\",\\r\\n]' THEN '\"' || replace(i.value, '\"', '\"\"') || '\"' ELSE i.value END"
+    " || ',' || i.identity_type || E'\\r\\n'"
+)
+HEADER = b"mpid,scanned_timestamp_ms,identity_value,identity_type\r\n"
+
+
 def _write_file(download: Download, out, sql: str, params: dict, stats: FileStats, progress) -> None:
     """Stream one CSV: members joined to their identities of the chosen types, in mpid order."""
     workspaces = list(download.audience.workspaces.values_list("pk", flat=True))
     limit = f" ORDER BY mpid LIMIT {SAMPLE_USERS}" if download.sample else ""
+    # The same identity seen in two workspaces of the audience is one row. A workspace never
+    # holds it twice (identity_unique_per_workspace), so one workspace needs no DISTINCT.
+    distinct = "DISTINCT " if len(workspaces) > 1 else ""
     query = (
-        f"SELECT s.mpid, i.identity_type, i.value FROM ({sql}{limit}) AS s"
+        f"SELECT {distinct}s.mpid, i.identity_type, {CSV_LINE} FROM ({sql}{limit}) AS s"
         " JOIN audiences_identity AS i ON i.mpid = s.mpid"
         " WHERE i.identity_type = ANY(%(types)s) AND i.workspace_id = ANY(%(workspaces)s)"
         " ORDER BY s.mpid"
     )
-    params = {**params, "types": download.identity_types, "workspaces": workspaces}
     moment = download.at or timezone.now()
     scanned = int(moment.timestamp() * 1000)
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    writer = csv.writer(text)
-    writer.writerow(["mpid", "scanned_timestamp_ms", "identity_value", "identity_type"])
-    last_mpid, seen = None, set()
+    params = {**params, "types": download.identity_types, "workspaces": workspaces, "scanned": scanned}
+    out.write(HEADER)
+    last_mpid = None
+    counts: dict[str, int] = dict.fromkeys(download.identity_types, 0)
     with transaction.atomic():
         cursor = db.chunked_cursor()  # a named (server-side) cursor: rows arrive FETCH at a time
         try:
             cursor.execute(query, params)
             while rows := cursor.fetchmany(FETCH):
-                for mpid, identity_type, value in rows:
+                users = 0
+                for mpid, identity_type, _line in rows:
                     if mpid != last_mpid:
-                        last_mpid, seen = mpid, set()
-                        stats.total_users += 1
-                        progress(1)
-                    if (identity_type, value) in seen:
-                        continue  # the same identity seen in two workspaces of the audience
-                    seen.add((identity_type, value))
-                    writer.writerow([mpid, scanned, value, identity_type])
-                    stats.total_rows += 1
-                    stats.rows_by_identity[identity_type] = stats.rows_by_identity.get(identity_type, 0) + 1
+                        last_mpid = mpid
+                        users += 1
+                    counts[identity_type] += 1
+                out.write("".join([row[2] for row in rows]).encode())
+                stats.total_users += users
+                stats.total_rows += len(rows)
+                progress(users)
         finally:
             cursor.close()
-    text.flush()
-    text.detach()
+    stats.rows_by_identity = {key: rows for key, rows in counts.items() if rows}
     if stats.total_rows:
         stats.min_timestamp_ms = stats.max_timestamp_ms = scanned
 
@@ -259,8 +270,8 @@ def _prepare(download: Download) -> None:
 
     def progress(users: int) -> None:
         nonlocal done
-        done += users
-        if done % PROGRESS_EVERY == 0:
+        before, done = done, done + users
+        if before // PROGRESS_EVERY != done // PROGRESS_EVERY:
             Download.objects.filter(pk=download.pk).update(progress=min(done / expected, 0.99))
 
     name = f"downloads/{download.account_id}/{download.uid}.zip"
@@ -272,7 +283,8 @@ def _prepare(download: Download) -> None:
         local = None
         target = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the archive
     all_stats = []
-    with target, zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    archive = zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
+    with target, archive:
         for suffix, sql, params, _variation in files:
             stats = FileStats(f"{audience.pk}_{_slug(audience.name)}{suffix}_{stamp}.csv")
             with archive.open(stats.file_name, "w", force_zip64=True) as out:

@@ -11,16 +11,19 @@ import zipfile
 
 import pytest
 from django.core import mail
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from accounts.tokens import create_token
 from audiences.calculation import calculate
+from audiences.downloads import request_download
 from audiences.models import Audience, Download, Member
 from audiences.models.variations import Variation
 from audiences.tasks import prepare_download
 from audiences.variations import VariationIn, save_test
+from tests.factories import WorkspaceFactory
 from tests.variations.helpers import age_below, calculated_audience, generate_profiles
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +175,37 @@ def test_membership_at_a_past_moment_and_the_diff_between_two(tenant, client_for
     drops = next(rows for name, rows in files.items() if "_drops_" in name)
     assert {int(r[0]) for r in adds[1:]} == now - first
     assert {int(r[0]) for r in drops[1:]} == first - now
+
+
+def test_awkward_values_round_trip_and_an_identity_seen_in_two_workspaces_is_one_row(tenant):
+    mpids = generate_profiles(tenant, 20)
+    audience = calculated_audience(tenant, age_below(100))
+    second = WorkspaceFactory(account=tenant.account, name="Acme web")
+    audience.workspaces.add(second)
+    awkward = {mpids[0]: 'Smith, "Jo"', mpids[1]: "two\nlines", mpids[2]: "tab\tand ; semicolon"}
+    with connection.cursor() as cursor:
+        # Every email seen again in the second workspace, and awkward customer ids there.
+        cursor.execute(
+            "INSERT INTO audiences_identity"
+            " (account_id, mpid, workspace_id, identity_type, value, first_seen, last_seen)"
+            " SELECT account_id, mpid, %s, identity_type, value, now(), now() FROM audiences_identity"
+            " WHERE account_id = %s",
+            [second.pk, tenant.account.pk],
+        )
+        for mpid, value in awkward.items():
+            cursor.execute(
+                "INSERT INTO audiences_identity"
+                " (account_id, mpid, workspace_id, identity_type, value, first_seen, last_seen)"
+                " VALUES (%s, %s, %s, 'customer_id', %s, now(), now())",
+                [tenant.account.pk, mpid, second.pk, value],
+            )
+    download = request_download(audience, requested_by=tenant.marketer, identity_types=["email", "customer_id"])
+    download = _run(download.pk)
+    with default_storage.open(download.file, "rb") as raw:
+        archive = zipfile.ZipFile(io.BytesIO(raw.read()))
+    (rows,) = _csvs(archive).values()
+    manifest = json.loads(archive.read("manifest.json"))
+    assert len(rows) - 1 == 23 == manifest["total_rows"]  # 20 emails once each, 3 customer ids
+    assert manifest["rows_by_identity"] == {"email": 20, "customer_id": 3}
+    assert {int(r[0]): r[2] for r in rows[1:] if r[3] == "customer_id"} == awkward
+    assert [int(r[0]) for r in rows[1:]] == sorted(int(r[0]) for r in rows[1:])
