@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from audiences.models.catalogue import DataType
 
@@ -45,6 +46,36 @@ def _merge(known: str | None, seen: str | None) -> str | None:
     return DataType.STRING
 
 
+class _Stored:
+    """What this process knows the catalogue holds: event names, and each attribute key with
+    its stored type. Nearly every request names only known entries, and skipping their two
+    upserts saves a round trip and most of the catalogue's cost. Entries are learnt only once
+    their transaction commits. A stored type only ever moves to `string` (see `_merge`), so a
+    key whose type is known needs no upsert for that type again. Forgotten every few minutes
+    and when large, so a catalogue row removed behind this process's back comes back."""
+
+    LIFETIME = 300.0
+    MOST = 200_000
+
+    def __init__(self) -> None:
+        self.events: set[tuple[int, str, str]] = set()
+        self.attributes: dict[tuple[int, str, str, str], str] = {}
+        self.since = time.monotonic()
+
+    def refresh(self) -> None:
+        if time.monotonic() - self.since > self.LIFETIME or len(self.events) + len(self.attributes) > self.MOST:
+            self.__init__()
+
+    def learn(self, events: set, attributes: dict) -> None:
+        self.events |= events
+        for at, kind in attributes.items():
+            known = self.attributes.get(at)
+            self.attributes[at] = kind if known is None or known == kind else DataType.STRING
+
+
+STORED = _Stored()
+
+
 def record_catalogue(workspace_id: int, items: list[Pending], now: dt.datetime) -> None:
     events: set[tuple[str, str]] = set()
     attributes: dict[tuple[str, str, str], str | None] = {}
@@ -69,16 +100,22 @@ def record_catalogue(workspace_id: int, items: list[Pending], now: dt.datetime) 
             for key, value in row.attributes.items():
                 at = (row.event_type, row.name, key[:500])
                 attributes[at] = _merge(attributes.get(at), type_of(value))
+    STORED.refresh()
+    new_events = {(workspace_id, *event) for event in events} - STORED.events
+    typed = sorted(
+        (at, kind)
+        for at, kind in attributes.items()
+        if kind is not None and STORED.attributes.get((workspace_id, *at)) not in (kind, DataType.STRING)
+    )
     with connection.cursor() as cursor:
-        if events:
-            kinds, names = zip(*sorted(events), strict=True)
+        if new_events:
+            _, kinds, names = zip(*sorted(new_events), strict=True)
             cursor.execute(
                 "INSERT INTO audiences_catalogueevent (workspace_id, event_type, name, first_seen) "
                 "SELECT %s, k, n, %s FROM unnest(%s::text[], %s::text[]) AS t(k, n) "
                 "ON CONFLICT (workspace_id, event_type, name) DO NOTHING",
                 [workspace_id, now, list(kinds), list(names)],
             )
-        typed = sorted((at, kind) for at, kind in attributes.items() if kind is not None)
         if typed:
             cursor.execute(
                 "INSERT INTO audiences_catalogueattribute "
@@ -96,3 +133,6 @@ def record_catalogue(workspace_id: int, items: list[Pending], now: dt.datetime) 
                     [kind for _, kind in typed],
                 ],
             )
+    if new_events or typed:
+        learnt = {(workspace_id, *at): kind for at, kind in typed}
+        transaction.on_commit(lambda: STORED.learn(new_events, learnt))

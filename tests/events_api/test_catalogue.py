@@ -96,3 +96,28 @@ def test_each_workspace_has_its_own_catalogue(post, tenant, client_for):
     assert page.status_code == 200
     assert "song" in page.content.decode()
     assert "Tune In" not in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_requests_keep_the_catalogue_right_across_requests(post, tenant):
+    # Committed, so the web process remembers which entries are stored and skips writing
+    # them again: what it skips must never hide a new name, a new key or a change of type.
+    post("/v2/events", {"user_attributes": {"age": 37}, "events": [play(seconds=545)]})
+    post("/v2/events", {"user_attributes": {"age": 41}, "events": [play(seconds=60)]})
+    post(
+        "/v2/events",
+        {
+            "user_attributes": {"age": "forty", "plan": "gold"},
+            "events": [play(seconds=12, song="Blue"), {"event_type": "screen_view", "data": {"screen_name": "Home"}}],
+        },
+    )
+    post("/v2/events", {"user_attributes": {"age": 50}, "events": [play(seconds=3)]})
+
+    assert types_in(tenant.workspace) == {
+        ("", "", "age"): "string",
+        ("", "", "plan"): "string",
+        ("custom_event", "Play", "seconds"): "number",
+        ("custom_event", "Play", "song"): "string",
+    }
+    events = set(CatalogueEvent.objects.filter(workspace=tenant.workspace).values_list("event_type", "name"))
+    assert events == {("custom_event", "Play"), ("screen_view", "Home")}
