@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: the mPTravel demo, stored through the Events API's ingestion path."""
+"""`manage.py seed_demo`: the Globetrot demo, stored through the Events API's ingestion path."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def seed(profiles: int = 50, seed: int = 1, **options) -> str:
 
 
 def demo() -> Account:
-    return Account.objects.get(name="mPTravel")
+    return Account.objects.get(name="Globetrot")
 
 
 def fingerprint(account: Account) -> dict:
@@ -55,7 +55,7 @@ def test_it_creates_the_workspaces_inputs_and_profiles():
 
     account = demo()
     workspaces = {w.name for w in account.workspaces.all()}
-    assert workspaces == {"mPTravel US", "mPTravel EU", "mPTravel CRM"}
+    assert workspaces == {"Globetrot US", "Globetrot EU", "Globetrot CRM"}
     platforms = Counter(Input.objects.filter(workspace__account=account).values_list("platform", flat=True))
     assert platforms == {"ios": 2, "android": 2, "web": 2, "feed": 1}
     assert Profile.objects.filter(account=account).count() == 50
@@ -93,7 +93,7 @@ def test_it_stores_every_kind_of_event_through_ingestion():
 def test_it_fills_the_catalogue():
     seed()
 
-    us = demo().workspaces.get(name="mPTravel US")
+    us = demo().workspaces.get(name="Globetrot US")
     assert CatalogueEvent.objects.filter(workspace=us, event_type="custom_event", name="Play Video").exists()
     types = {(row.event_name, row.key): row.detected_type for row in CatalogueAttribute.objects.filter(workspace=us)}
     assert types[("Play Video", "category")] == "string"
@@ -109,17 +109,17 @@ def test_profiles_carry_attributes_consent_location_and_shared_identities():
 
     account = demo()
     rows = list(ProfileWorkspace.objects.filter(profile__account=account).select_related("workspace"))
-    apps = [row for row in rows if row.workspace.name != "mPTravel CRM"]
+    apps = [row for row in rows if row.workspace.name != "Globetrot CRM"]
     assert {row.user_attributes["status"] for row in apps} <= {"Premium", "Free", "Trial"}
     assert all(isinstance(row.user_attributes["favourite_categories"], list) for row in apps)
-    assert any("gdpr" in row.consent for row in rows if row.workspace.name == "mPTravel EU")
-    assert any("ccpa" in row.consent for row in rows if row.workspace.name == "mPTravel US")
+    assert any("gdpr" in row.consent for row in rows if row.workspace.name == "Globetrot EU")
+    assert any("ccpa" in row.consent for row in rows if row.workspace.name == "Globetrot US")
 
     # Locations are the users' real cities: the stored coordinates lie near the home city
     # named (a traveller's row in the other region's workspace places them on their trip).
     cities = {(city.name, city.zip): city for city in US_CITIES + EU_CITIES}
     at_home = [
-        row for row in apps if (row.user_attributes["$country"] == "US") == (row.workspace.name == "mPTravel US")
+        row for row in apps if (row.user_attributes["$country"] == "US") == (row.workspace.name == "Globetrot US")
     ]
     located = [row for row in at_home if row.latitude is not None]
     assert located
@@ -172,7 +172,7 @@ def test_it_refuses_a_second_demo_unless_forced():
     assert Event.objects.filter(account=demo()).count() == before
 
     seed(profiles=10, seed=2, force=True)
-    assert Account.objects.filter(name="mPTravel").count() == 1
+    assert Account.objects.filter(name="Globetrot").count() == 1
     assert Event.objects.filter(account=demo()).count() > before
 
 

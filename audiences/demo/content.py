@@ -1,4 +1,4 @@
-"""What the mPTravel demo is made of: real cities, destinations, videos, packages, devices.
+"""What the Globetrot demo is made of: real cities, destinations, videos, packages, devices.
 
 Cities carry their real coordinates, so location criteria (equals a city, within a radius)
 give sensible answers on the demo data.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # The demo account's workspaces and their inputs: (workspace, input name, platform).
-US, EU, CRM = "mPTravel US", "mPTravel EU", "mPTravel CRM"
+US, EU, CRM = "Globetrot US", "Globetrot EU", "Globetrot CRM"
 WORKSPACES = (US, EU, CRM)
 INPUTS = (
     (US, "iOS", "ios"),
@@ -21,7 +21,7 @@ INPUTS = (
     (CRM, "CRM partner feed", "feed"),
 )
 PLATFORM_INPUT = {"ios": "iOS", "android": "Android", "web": "Web"}
-APP_NAME = "mPTravel"
+APP_NAME = "Globetrot"
 
 
 @dataclass(frozen=True)

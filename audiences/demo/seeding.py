@@ -1,4 +1,4 @@
-"""Seed the mPTravel demo account through the Events API's own ingestion path.
+"""Seed the Globetrot demo account through the Events API's own ingestion path.
 
 Every generated batch is validated by `parse_batch` and stored by `ingest()`, exactly as a
 request to /v2/bulkevents would be, so the demo shows what real traffic produces.
@@ -24,7 +24,7 @@ from audiences.ingestion.wire import parse_batch
 from audiences.inputs import create_input
 from audiences.models import Input, Profile
 
-DEMO_ACCOUNT = "mPTravel"
+DEMO_ACCOUNT = "Globetrot"
 DEFAULT_PASSWORD = "openaudience-demo"
 # (username, role, staff and superuser)
 PEOPLE = (

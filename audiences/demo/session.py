@@ -190,7 +190,7 @@ def package_of(rng: random.Random, destination: Destination, currency: str) -> d
     return {
         "id": f"PKG-{destination.code}-{nights}N{'-DLX' if deluxe else ''}",
         "name": f"{destination.name} {nights}-night escape",
-        "brand": "mPTravel",
+        "brand": "Globetrot",
         "category": "Packages",
         "variant": "Deluxe" if deluxe else "Standard",
         "price": price,

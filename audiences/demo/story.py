@@ -1,4 +1,4 @@
-"""The mPTravel demo's users and what they did in the last 30 days, as Events API batches.
+"""The Globetrot demo's users and what they did in the last 30 days, as Events API batches.
 
 Plain Python, no database: a seeded `random.Random` drives every choice, so the same seed
 gives the same people, identities, attributes and events (timestamps are relative to `now`).

@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: the mPTravel demo account, its people, and 30 days of events."""
+"""`manage.py seed_demo`: the Globetrot demo account, its people, and 30 days of events."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from audiences.demo.seeding import DEFAULT_PASSWORD, DemoExists, seed_demo
 
 class Command(BaseCommand):
     help = (
-        "Create the mPTravel demo: one account, three workspaces, iOS/Android/Web inputs and a CRM "
+        "Create the Globetrot demo: one account, three workspaces, iOS/Android/Web inputs and a CRM "
         "partner feed, an admin, a marketer and a support person, and N users' last 30 days of events, "
         "all stored through the Events API's ingestion path."
     )
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         given = password or os.environ.get("DEMO_PASSWORD")
         password = given or DEFAULT_PASSWORD
         seed = seed if seed is not None else secrets.randbelow(1_000_000)
-        self.stdout.write(f"Seeding the mPTravel demo: {profiles:,} users, seed {seed}")
+        self.stdout.write(f"Seeding the Globetrot demo: {profiles:,} users, seed {seed}")
         try:
             summary = seed_demo(
                 profiles=profiles,
