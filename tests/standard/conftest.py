@@ -21,3 +21,8 @@ def post(tenant) -> Callable[..., object]:
         return client.post(path, data=json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=auth)
 
     return send
+
+
+# Committed tests (a real worker) leave event partitions behind: drop them as the Events API
+# tests do.
+from tests.events_api.conftest import partitions_dropped_after  # noqa: E402, F401
