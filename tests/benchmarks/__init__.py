@@ -2,7 +2,9 @@
 
 Each section is a module here with `SECTION` (its name), `add_arguments(parser)` and
 `run(options) -> list[Figure]`; list it in `SECTIONS` to add it to the table. Sections run
-against their own database, `openaudience_bench`, recreated at the start of every run.
+against their own database, `openaudience_bench`, recreated at the start of every run, or,
+when the module sets `DATA_SET = True`, against the large generated data set of `dataset.py`
+in `openaudience_bench_engine`, built once and kept.
 """
 
 from __future__ import annotations
@@ -10,4 +12,7 @@ from __future__ import annotations
 SECTIONS = {
     "ingestion": "tests.benchmarks.ingestion",
     "downloads": "tests.benchmarks.downloads",
+    "engine": "tests.benchmarks.engine",
+    "realtime": "tests.benchmarks.realtime",
+    "forwarding": "tests.benchmarks.forwarding",
 }
