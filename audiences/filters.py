@@ -43,3 +43,14 @@ class AudienceFilter(django_filters.FilterSet):
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["tags"].queryset = Tag.objects.filter(account=account)
+
+
+class StandardAudienceFilter(AudienceFilter):
+    """The standard list searches by name and tags; its tabs take the place of the status filter."""
+
+    class Meta(AudienceFilter.Meta):
+        fields = ["q", "tags"]
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, account=account, **kwargs)
+        self.filters.pop("status", None)

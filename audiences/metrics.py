@@ -49,6 +49,11 @@ def _connected_outputs() -> Coalesce | Value:
     return Coalesce(Subquery(outputs, output_field=IntegerField()), Value(0))
 
 
+def with_connected_outputs(audiences: QuerySet[Audience]) -> QuerySet[Audience]:
+    """Annotate `connected_outputs` only (standard audiences have no adds and drops to count)."""
+    return audiences.annotate(connected_outputs=_connected_outputs())
+
+
 def with_metrics(audiences: QuerySet[Audience], now: dt.datetime | None = None) -> QuerySet[Audience]:
     """Annotate `adds_24h`, `drops_24h`, `volatility` (null for an empty audience) and
     `connected_outputs`."""

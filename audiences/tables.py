@@ -3,7 +3,7 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from audiences.models import ABTest, Audience, CatalogueAttribute, DataType, Input
+from audiences.models import ABTest, Audience, CatalogueAttribute, CreditEntry, DataType, Input
 
 MAX_PER_PAGE = 100
 
@@ -115,3 +115,98 @@ class AudienceTable(BoundedTable):
 
     def render_access(self, record: Audience) -> str:
         return record.get_access_display()
+
+
+class StandardAudienceTable(BoundedTable):
+    """Audiences > Standard; each tab shows the columns that mean something at its stage."""
+
+    name = tables.Column(linkify=True)
+    size = tables.TemplateColumn(template_name="audiences/cells/standard_size.html", verbose_name="Size")
+    date_range = tables.TemplateColumn(
+        template_name="audiences/cells/date_range.html",
+        verbose_name="Date range",
+        order_by=("range_start", "range_end"),
+        empty_values=(),
+    )
+    standard_state = tables.TemplateColumn(template_name="audiences/cells/standard_state.html", verbose_name="State")
+    calculated_at = tables.DateTimeColumn(verbose_name="Calculated", format="Y-m-d H:i", default="—")
+    expires_at = tables.DateTimeColumn(verbose_name="Expires", format="Y-m-d H:i", default="—")
+    last_sent_at = tables.DateTimeColumn(verbose_name="Last sent", format="Y-m-d H:i", default="Never")
+    connected_outputs = tables.Column(verbose_name="Connected outputs")
+    tags = tables.TemplateColumn(template_name="audiences/cells/tags.html", verbose_name="Tags", orderable=False)
+    created_by = tables.Column(verbose_name="Created by", order_by=("created_by__username",), default="—")
+    updated_at = tables.DateTimeColumn(verbose_name="Last updated", format="Y-m-d H:i")
+    faults = tables.TemplateColumn(
+        template_name="connections/cells/audience_fault_cell.html",
+        verbose_name="Faults",
+        orderable=False,
+        empty_values=(),
+    )
+    actions = tables.TemplateColumn(
+        template_name="audiences/cells/standard_actions.html",
+        verbose_name="Actions",
+        orderable=False,
+        empty_values=(),
+    )
+
+    # Columns that say nothing at a stage: no expiry before calculation, no sends in a draft.
+    HIDDEN_BY_TAB = {
+        "progress": ("calculated_at", "expires_at", "last_sent_at", "faults"),
+        "ready": ("standard_state", "updated_at"),
+        "archive": ("standard_state", "updated_at", "faults"),
+    }
+
+    class Meta:
+        model = Audience
+        fields = (
+            "name",
+            "size",
+            "date_range",
+            "standard_state",
+            "calculated_at",
+            "expires_at",
+            "last_sent_at",
+            "connected_outputs",
+            "tags",
+            "created_by",
+            "updated_at",
+            "faults",
+            "actions",
+        )
+        template_name = "audiences/cells/table.html"
+        attrs = {"class": "table audiences standard", "thead": {"hx-boost": "true", "hx-target": "#audience-table"}}
+
+    def __init__(self, *args, tab: str, **kwargs):
+        super().__init__(*args, exclude=self.HIDDEN_BY_TAB[tab], **kwargs)
+
+    def render_created_by(self, value) -> str:
+        return value.get_full_name() or value.username
+
+
+class CreditEntryTable(BoundedTable):
+    """The credit ledger, newest first: each grant, spend and refund with the balance it left."""
+
+    at = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i")
+    reason = tables.Column(verbose_name="What")
+    change = tables.Column(verbose_name="Change", attrs={"td": {"class": "amount"}})
+    balance_after = tables.Column(verbose_name="Balance")
+    calculation = tables.Column(verbose_name="Audiences", orderable=False, default="—")
+    note = tables.Column(verbose_name="Note", default="—")
+    by = tables.Column(verbose_name="By", orderable=False, default="—")
+
+    class Meta:
+        model = CreditEntry
+        fields = ("at", "reason", "change", "balance_after", "calculation", "note", "by")
+        orderable = False
+        empty_text = "No credits granted or spent yet."
+        attrs = {"class": "table ledger"}
+
+    def render_change(self, value: int) -> str:
+        return f"{value:+d}"
+
+    def render_calculation(self, value) -> str:
+        # `audiences` is prefetched by the view: one query for the page, not one per row.
+        return ", ".join(a.name for a in value.audiences.all()) or "—"
+
+    def render_by(self, value) -> str:
+        return value.get_full_name() or value.username

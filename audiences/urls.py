@@ -1,13 +1,17 @@
 from django.urls import path
 
-from audiences.views import audiences, builder, catalogue, experiments, inputs, pages, profiles
+from audiences.views import audiences, builder, catalogue, experiments, inputs, profiles, standard
 
 app_name = "audiences"
 
 urlpatterns = [
     path("audiences/real-time/", audiences.realtime_list, name="realtime_list"),
     path("audiences/real-time/new/", audiences.audience_create, name="audience_create"),
-    path("audiences/standard/", pages.coming_soon, {"page": "standard"}, name="standard_list"),
+    path("audiences/standard/", standard.standard_list, name="standard_list"),
+    path("audiences/standard/new/", standard.standard_create, name="standard_create"),
+    path("audiences/standard/calculate/", standard.calculate, name="standard_calculate"),
+    path("audiences/standard/credits/", standard.credits, name="standard_credits"),
+    path("audiences/<int:pk>/standard-clone/", standard.standard_clone, name="standard_clone"),
     path("audiences/<int:pk>/", builder.audience_build, name="audience_detail"),
     path("audiences/<int:pk>/estimate/", builder.audience_estimate, name="audience_estimate"),
     path("audiences/<int:pk>/activated/", audiences.audience_activated, name="audience_activated"),

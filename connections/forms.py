@@ -75,3 +75,38 @@ class SharedAttributesForm(forms.Form):
     def __init__(self, *args: Any, keys: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["attributes"].choices = [(key, key) for key in keys]
+
+
+def _sent_label(connection) -> str:
+    """The output's name, with when this connection was last sent (and whether it is inactive)."""
+    label = connection.output_configuration.name
+    if connection.status != ConnectionStatus.SENDING:
+        label += " (inactive: set it to Sending to send here)"
+    record = getattr(connection, "standard_send", None)
+    if record is not None:
+        label += f" · last sent {record.last_sent_at:%Y-%m-%d %H:%M} UTC"
+    return label
+
+
+class SendForm(forms.Form):
+    """Which of a standard audience's connections receive its members this time."""
+
+    connections = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple, label="Send to"
+    )
+
+    def __init__(self, *args: Any, connections, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.connections = list(connections)
+        self.fields["connections"].choices = [(c.pk, _sent_label(c)) for c in self.connections]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("connections") and "connections" not in self.errors:
+            self.add_error("connections", "Pick at least one connection to send to.")
+        return data
+
+    def add_refusal(self, errors: list[dict[str, str]]) -> None:
+        """The service's faults: about the connections picked, or the audience itself."""
+        for error in errors:
+            self.add_error("connections" if error["path"].startswith("connection_ids") else None, error["message"])

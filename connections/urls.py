@@ -7,6 +7,7 @@ app_name = "connections"
 urlpatterns = [
     path("audiences/<int:pk>/connect/", views.audience_connect, name="audience_connect"),
     path("audiences/<int:pk>/connect/new/", views.connection_create, name="connection_create"),
+    path("audiences/<int:pk>/send/", views.standard_send, name="standard_send"),
     path("connections/<int:pk>/", views.connection_detail, name="connection_detail"),
     path("connections/<int:pk>/attributes/", views.connection_attributes, name="connection_attributes"),
     path("connections/<int:pk>/resume/", views.connection_resume, name="connection_resume"),

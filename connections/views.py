@@ -14,12 +14,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.access import Current, current
 from accounts.models import Role
-from audiences.models import Audience, AudienceKind, CatalogueAttribute, Variation
+from audiences import standard
+from audiences.models import Audience, AudienceKind, CatalogueAttribute, StandardState, Variation
 from connections import services
-from connections.forms import BulkConnectForm, ChooseOutputForm, SharedAttributesForm, StatusForm
+from connections.forms import BulkConnectForm, ChooseOutputForm, SendForm, SharedAttributesForm, StatusForm
 from connections.listing import with_pending_changes
 from connections.models import Connection, ConnectionStatus, SnapshotState
 from outputs.forms import SettingsForm, put_refusal, shown_settings
@@ -31,6 +33,19 @@ RECENT_DELIVERIES = 20
 
 def _audience_for(request: HttpRequest, pk: int) -> Audience:
     return get_object_or_404(Audience, pk=pk, account=current(request).account)
+
+
+def _nav(audience: Audience) -> str:
+    return "standard" if audience.kind == AudienceKind.STANDARD else "realtime"
+
+
+def _expired(audience: Audience) -> bool:
+    return audience.kind == AudienceKind.STANDARD and audience.standard_state == StandardState.EXPIRED
+
+
+EXPIRED = (
+    "{name} has expired: an expired standard audience cannot be connected or sent. Clone it to calculate it again."
+)
 
 
 def _connection_for(request: HttpRequest, pk: int) -> Connection:
@@ -86,10 +101,12 @@ def audience_connect(request: HttpRequest, pk: int) -> HttpResponse:
         for c in connections
     )
     context = {
-        "nav": "realtime",
+        "nav": _nav(audience),
         "audience": audience,
         "record": audience,
         "tab": "connect",
+        "standard": audience.kind == AudienceKind.STANDARD,
+        "expired": _expired(audience),
         "connections": connections,
         "faults": [c for c in connections if c.faulted_at],
         "busy": busy,
@@ -104,6 +121,10 @@ def connection_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Connect Output: pick a configuration, fill its connection settings, Sending or Inactive."""
     _require_editor(request)
     audience = _audience_for(request, pk)
+    refusal = standard.connect_refusal(audience)
+    if refusal:
+        messages.error(request, refusal[0].upper() + refusal[1:] + ".")
+        return redirect("connections:audience_connect", pk=audience.pk)
     # An A/B variation of this audience (Control included), or the full audience.
     wanted = request.POST.get("variation") or request.GET.get("variation") or ""
     variation = None
@@ -123,7 +144,7 @@ def connection_create(request: HttpRequest, pk: int) -> HttpResponse:
         if c.pk not in connected
     ]
     context = {
-        "nav": "realtime",
+        "nav": _nav(audience),
         "audience": audience,
         "record": audience,
         "tab": "connect",
@@ -155,6 +176,12 @@ def connection_create(request: HttpRequest, pk: int) -> HttpResponse:
         except services.ConnectionRefused as refused:
             put_refusal(refused.errors, form, settings_form)
         else:
+            if audience.kind == AudienceKind.STANDARD:
+                # Nothing is forwarded on save: the marketer sends a standard audience when ready.
+                messages.success(
+                    request, f"{audience.name} is connected to {configuration.name}: click Send to forward its members."
+                )
+                return redirect("connections:audience_connect", pk=audience.pk)
             if connection.status == ConnectionStatus.SENDING:
                 messages.success(
                     request, f"{audience.name} is connected to {configuration.name}: its members are on their way."
@@ -205,7 +232,7 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         attributes_form = SharedAttributesForm(initial={"attributes": connection.shared_attributes}, keys=keys)
     annotated = with_pending_changes(Connection.objects.filter(pk=connection.pk)).values_list("pending", flat=True)
     context = {
-        "nav": "realtime",
+        "nav": _nav(audience),
         "connection": connection,
         "audience": audience,
         "configuration": connection.output_configuration,
@@ -318,3 +345,50 @@ def bulk_connect(request: HttpRequest, pk: int) -> HttpResponse:
         context["failed"] = sum(1 for r in results if r.error)
         return render(request, "connections/bulk_result.html", context)
     return render(request, "connections/bulk_connect.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def standard_send(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a standard audience: pick one or more of its connections; every member goes to
+    each, once, through the forwarding pipeline (faults and Resume as usual)."""
+    here = current(request)
+    audience = _audience_for(request, pk)
+    if audience.kind != AudienceKind.STANDARD:
+        raise Http404("Only standard audiences are sent; real-time ones forward their changes themselves.")
+    # A standard audience has no A/B variations: its connections carry the whole audience.
+    connections = list(
+        audience.connections.filter(variation_id__isnull=True)
+        .select_related("output_configuration", "standard_send")
+        .order_by("output_configuration__name", "pk")
+    )
+    data = request.POST if request.method == "POST" else None
+    if data is not None:
+        _require_editor(request)
+    sending = [c.pk for c in connections if c.status == ConnectionStatus.SENDING]
+    form = SendForm(data, connections=connections, initial={"connections": sending})
+    status = 200
+    if data is not None and form.is_valid():
+        picked = set(form.cleaned_data["connections"])
+        chosen = [c for c in connections if c.pk in picked]
+        try:
+            standard.send(audience, chosen, acting_user=request.user)
+        except standard.StandardRefused as refused:
+            form.add_refusal(refused.errors)
+            status = 200 if request.htmx else refused.status
+        else:
+            names = ", ".join(c.output_configuration.name for c in chosen)
+            messages.success(request, f"Sending every member of {audience.name} to {names}.")
+            target = reverse("connections:audience_connect", args=[audience.pk])
+            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+    elif data is not None:
+        status = 200 if request.htmx else 400
+    context = {
+        "nav": "standard",
+        "audience": audience,
+        "form": form,
+        "connections": connections,
+        "refusal": standard.send_refusal(audience),
+        "can_edit": here.person.can_edit_audiences,
+    }
+    template = "connections/standard_send.html#dialog" if request.htmx else "connections/standard_send.html"
+    return render(request, template, context, status=status)

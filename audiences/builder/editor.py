@@ -23,6 +23,7 @@ from audiences.builder.vocabulary import (
     OP_LABELS,
     OPS_BY_TYPE,
     PRODUCT_ACTIONS,
+    RANGE_MODE,
     STRING_OPS,
     TIME_MODES,
     title_of,
@@ -78,11 +79,18 @@ class TimeView:
     modes: dict[str, str] = field(default_factory=lambda: TIME_MODES)
 
     @classmethod
-    def of(cls, window: dict[str, Any] | None, prefix: str, errors: dict[str, str]) -> TimeView:
+    def of(
+        cls, window: dict[str, Any] | None, prefix: str, errors: dict[str, str], *, standard: bool = False
+    ) -> TimeView:
+        """`standard`: an event criterion of a standard audience, which may have no time of its
+        own (it then covers the audience's date range)."""
+        if standard and not (isinstance(window, dict) and window):
+            window = dict.fromkeys(RANGE_MODE)
         window = window if isinstance(window, dict) and window else dict(DEFAULT_TIME)
         mode = next(iter(window))
         value = window[mode]
-        view = cls(prefix=prefix, mode=mode if mode in TIME_MODES else "within_days")
+        modes = {**RANGE_MODE, **TIME_MODES} if standard else TIME_MODES
+        view = cls(prefix=prefix, mode=mode if mode in modes else "within_days", modes=modes)
         if mode == "within_days":
             view.days = value
         elif mode == "between_days_ago" and isinstance(value, list | tuple) and len(value) == 2:
@@ -250,7 +258,7 @@ def editor_view(
             for n, condition in enumerate(draft.get("attributes") or [])
         ]
         view.frequency = dict(draft.get("frequency") or DEFAULT_FREQUENCY)
-        view.time = TimeView.of(draft.get("time"), "time-", errors)
+        view.time = TimeView.of(draft.get("time"), "time-", errors, standard=audience.kind == "standard")
     elif kind in ("cart_abandonment", "first_seen"):
         view.time = TimeView.of(draft.get("time"), "time-", errors)
     elif kind == "user_attribute":

@@ -21,6 +21,7 @@ from audiences.builder.vocabulary import (
     NAME_REQUIRED,
     OP_LABELS,
     OPS_BY_TYPE,
+    RANGE_MODE,
     STRING_OPS,
     TIME_MODES,
 )
@@ -58,9 +59,12 @@ def _whole(raw: str) -> int | None:
         return None
 
 
-def read_time(data: QueryDict, prefix: str, errors: dict[str, str]) -> dict[str, Any]:
-    """A time window from the recency/date fields `{prefix}mode`, `days`, `a`, `b`, `date`, `date2`."""
+def read_time(data: QueryDict, prefix: str, errors: dict[str, str], *, standard: bool = False) -> dict[str, Any] | None:
+    """A time window from the recency/date fields `{prefix}mode`, `days`, `a`, `b`, `date`, `date2`;
+    None for a standard audience's event criterion that covers the whole date range."""
     mode = _text(data, f"{prefix}mode")
+    if standard and mode in RANGE_MODE:
+        return None
     if mode not in TIME_MODES:
         mode = "within_days"
     if mode == "within_days":
@@ -144,7 +148,13 @@ def _workspace(data: QueryDict, criterion: dict[str, Any], multi: bool) -> None:
 
 
 def read_editor(
-    draft: dict[str, Any], data: QueryDict, *, catalogue: Catalogue, multi: bool, refresh: bool = False
+    draft: dict[str, Any],
+    data: QueryDict,
+    *,
+    catalogue: Catalogue,
+    multi: bool,
+    refresh: bool = False,
+    standard: bool = False,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The criterion the editor's fields describe, and the fields' own faults (by field name).
 
@@ -172,7 +182,9 @@ def read_editor(
             for n in range(min(count, 20))
         ]
         criterion["frequency"] = read_frequency(data, errors)
-        criterion["time"] = read_time(data, "time-", errors)
+        window = read_time(data, "time-", errors, standard=standard)
+        if window is not None:
+            criterion["time"] = window
         _workspace(data, criterion, multi)
     elif kind == "cart_abandonment":
         raw = _text(data, "wait_hours")

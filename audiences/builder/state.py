@@ -18,7 +18,7 @@ from audiences.builder.editor import Catalogue
 from audiences.builder.edits import criteria_of, draft_identity, move, normalise_joins, readable
 from audiences.builder.fields import engine_faults, read_editor
 from audiences.builder.vocabulary import JOINS, new_criterion
-from audiences.models import Audience
+from audiences.models import Audience, AudienceKind
 
 EDITOR_ACTIONS = ("refresh", "attr-add", "attr-remove", "done", "cancel")
 INDEX = re.compile(r"[0-9]{1,4}")
@@ -81,7 +81,7 @@ class Build:
             return
         self.close_editor()
         if verb == "add":
-            draft = new_criterion(arg)
+            draft = new_criterion(arg, standard=audience.kind == AudienceKind.STANDARD)
             if draft is not None:
                 if self.criteria:
                     draft["join"] = "and"
@@ -104,7 +104,12 @@ class Build:
         final = verb == "done"
         catalogue = Catalogue(list(audience.workspaces.values_list("pk", flat=True)))
         criterion, errors = read_editor(
-            self.draft, data, catalogue=catalogue, multi=audience.multi_workspace, refresh=not final
+            self.draft,
+            data,
+            catalogue=catalogue,
+            multi=audience.multi_workspace,
+            refresh=not final,
+            standard=audience.kind == AudienceKind.STANDARD,
         )
         if verb == "attr-add":
             criterion.setdefault("attributes", []).append({"key": "", "op": "equals", "value": ""})

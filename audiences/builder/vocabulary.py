@@ -157,13 +157,16 @@ GENERAL_FIELDS = ("criterion", "workspace_id", "event_type", "input_ids", "join"
 ONE_ROW_EDITORS = ("user_attribute_list", "audience", "consent", "device", "location", "identity")
 DEFAULT_FREQUENCY = {"op": "gt", "value": 0}
 DEFAULT_TIME = {"within_days": 30}
+# Standard audiences: an event criterion without a time of its own covers the whole date range.
+RANGE_MODE = {"range": "In the date range"}
 
 
-def new_criterion(key: str) -> dict[str, Any] | None:
-    """A fresh criterion for a menu entry, with the defaults a marketer expects."""
+def new_criterion(key: str, *, standard: bool = False) -> dict[str, Any] | None:
+    """A fresh criterion for a menu entry, with the defaults a marketer expects (for a standard
+    audience, events over its whole date range)."""
     kind, _, sub = key.partition(":")
     if kind == "event" and sub in EVENT_LABELS:
-        return {
+        fresh = {
             "type": "event",
             "event_type": sub,
             "name": "",
@@ -171,6 +174,9 @@ def new_criterion(key: str) -> dict[str, Any] | None:
             "frequency": dict(DEFAULT_FREQUENCY),
             "time": dict(DEFAULT_TIME),
         }
+        if standard:
+            del fresh["time"]
+        return fresh
     if kind == "attribution" and sub in ("install", "uninstall"):
         return {"type": "attribution", "event": sub}
     fresh = {
@@ -191,7 +197,7 @@ def new_criterion(key: str) -> dict[str, Any] | None:
 
 def title_of(criterion: dict[str, Any]) -> str:
     if criterion.get("type") == "event":
-        return EVENT_LABELS.get(criterion.get("event_type", ""), "Event")
+        return EVENT_LABELS.get(str(criterion.get("event_type", "")), "Event")  # posted JSON may hold a list
     if criterion.get("type") == "attribution":
         return f"{str(criterion.get('event', '')).capitalize()} attribution"
     return TYPE_LABELS.get(str(criterion.get("type")), "Criterion")

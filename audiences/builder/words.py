@@ -59,8 +59,15 @@ def frequency_words(frequency: dict[str, Any]) -> str:
     return f"{FREQUENCY_LABELS.get(op, op).lower()} {count} event{plural}"
 
 
-def summary(criterion: dict[str, Any], *, audience_names: dict[int, str], workspace_names: dict[int, str]) -> str:
-    """One line in the product's words, e.g. `Play Video where category exact match “Paris”`."""
+def summary(
+    criterion: dict[str, Any],
+    *,
+    audience_names: dict[int, str],
+    workspace_names: dict[int, str],
+    standard: bool = False,
+) -> str:
+    """One line in the product's words, e.g. `Play Video where category exact match “Paris”`.
+    `standard`: an event criterion without a time covers the audience's date range."""
     kind = criterion.get("type")
     text = ""
     if kind == "event":
@@ -70,7 +77,10 @@ def summary(criterion: dict[str, Any], *, audience_names: dict[int, str], worksp
         if conditions:
             text += " where " + " and ".join(condition_words(c) for c in conditions)
         text += f", {frequency_words(criterion.get('frequency') or DEFAULT_FREQUENCY)}"
-        text += f" {time_words(criterion.get('time') or DEFAULT_TIME)}"
+        if standard and not criterion.get("time"):
+            text += " in the date range"
+        else:
+            text += f" {time_words(criterion.get('time') or DEFAULT_TIME)}"
     elif kind == "cart_abandonment":
         window = time_words(criterion.get("time") or DEFAULT_TIME)
         text = f"added to cart and no purchase within {criterion.get('wait_hours')} hours, {window}"

@@ -21,9 +21,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
 from accounts.access import Current, current, require_workspace
-from audiences import services
+from audiences import services, standard
 from audiences.filters import AudienceFilter
 from audiences.forms_audiences import AudienceSettingsForm, NewAudienceForm, TagForm
+from audiences.forms_standard import DateRangeForm
 from audiences.metrics import with_metrics
 from audiences.models import Audience, AudienceKind, AudienceStatus, Tag
 from audiences.tables import AudienceTable
@@ -35,6 +36,11 @@ def audience_for(request: HttpRequest, pk: int) -> Audience:
     """The audience, if it belongs to the person's account; another account's is a 404."""
     here = current(request)
     return get_object_or_404(Audience.objects.select_related("created_by"), pk=pk, account=here.account)
+
+
+def nav_for(audience: Audience) -> str:
+    """Which list of the sidebar an audience's pages belong to."""
+    return "standard" if audience.kind == AudienceKind.STANDARD else "realtime"
 
 
 def require_editor(request: HttpRequest) -> Current:
@@ -146,29 +152,47 @@ def audience_create(request: HttpRequest) -> HttpResponse:
 def audience_settings(request: HttpRequest, pk: int) -> HttpResponse:
     audience = audience_for(request, pk)
     here = current(request)
+    # The page holds two forms: names and access, and a standard draft's date range.
+    posted = request.POST if request.method == "POST" else None
+    range_posted = posted is not None and "date_range" in posted
     initial = {"name": audience.name, "external_name": audience.external_name, "access": audience.access}
-    form = AudienceSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST":
+    form = AudienceSettingsForm(None if range_posted else posted, initial=initial)
+    range_form = None
+    if audience.kind == AudienceKind.STANDARD:
+        range_form = DateRangeForm(posted if range_posted else None, initial=DateRangeForm.initial_of(audience))
+    if posted is not None:
         require_editor(request)
-        if form.is_valid():
-            try:
-                services.update_audience(
-                    audience,
-                    acting_user=request.user,
-                    name=form.cleaned_data["name"],
-                    external_name=form.cleaned_data["external_name"],
-                    access=form.cleaned_data["access"],
-                )
-            except services.AudienceRefused as refused:
-                form.add_refusal(refused.errors)
-            else:
-                messages.success(request, "Settings saved.")
-                return redirect("audiences:audience_settings", pk=audience.pk)
-    return render(
-        request,
-        "audiences/audience_settings.html",
-        {"nav": "realtime", "audience": audience, "form": form, "tab": "settings", **_head(here, audience)},
-    )
+    if range_posted and range_form is not None and range_form.is_valid():
+        try:
+            standard.change_date_range(audience, range_form.cleaned_data["range"], acting_user=request.user)
+        except standard.StandardRefused as refused:
+            range_form.add_refusal(refused.errors)
+        else:
+            messages.success(request, "Date range saved.")
+            return redirect("audiences:audience_settings", pk=audience.pk)
+    elif posted is not None and not range_posted and form.is_valid():
+        try:
+            services.update_audience(
+                audience,
+                acting_user=request.user,
+                name=form.cleaned_data["name"],
+                external_name=form.cleaned_data["external_name"],
+                access=form.cleaned_data["access"],
+            )
+        except services.AudienceRefused as refused:
+            form.add_refusal(refused.errors)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("audiences:audience_settings", pk=audience.pk)
+    context = {
+        "nav": nav_for(audience),
+        "audience": audience,
+        "form": form,
+        "range_form": range_form,
+        "tab": "settings",
+        **_head(here, audience),
+    }
+    return render(request, "audiences/audience_settings.html", context)
 
 
 def _head(here: Current, audience: Audience) -> dict:
@@ -218,7 +242,10 @@ def tag_remove(request: HttpRequest, pk: int) -> HttpResponse:
 def audience_clone(request: HttpRequest, pk: int) -> HttpResponse:
     require_editor(request)
     audience = audience_for(request, pk)
-    copy = services.clone_audience(audience, acting_user=request.user)
+    if audience.kind == AudienceKind.STANDARD:
+        copy = standard.clone(audience, acting_user=request.user)  # keeps the date range too
+    else:
+        copy = services.clone_audience(audience, acting_user=request.user)
     messages.success(request, f"{copy.name} is a draft copy of {audience.name}.")
     return go(request, copy.get_absolute_url())
 
@@ -249,11 +276,11 @@ def audience_delete(request: HttpRequest, pk: int) -> HttpResponse:
             status = 200 if request.htmx else 409
         else:
             messages.success(request, f"{audience.name} is deleted.")
-            return go(request, reverse("audiences:realtime_list"))
+            return go(request, reverse(f"audiences:{nav_for(audience)}_list"))
     else:
         nesting = list(services.nesting_audiences(audience))
     context = {
-        "nav": "realtime",
+        "nav": nav_for(audience),
         "audience": audience,
         "nesting": nesting,
         "mailto": _mail_creators(audience, nesting),
@@ -267,6 +294,10 @@ def audience_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def audience_activate(request: HttpRequest, pk: int) -> HttpResponse:
     require_editor(request)
     audience = audience_for(request, pk)
+    if audience.kind == AudienceKind.STANDARD:
+        # Standard audiences are calculated once, on request, from the Calculate dialog.
+        messages.error(request, "A standard audience is not activated: calculate it instead.")
+        return go(request, audience.get_absolute_url())
     try:
         services.activate(audience, acting_user=request.user)
     except services.AudienceRefused as refused:

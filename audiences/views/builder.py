@@ -21,8 +21,16 @@ from audiences import builder, estimator, services
 from audiences.builder.state import Build, read_json
 from audiences.criteria.scope import Scope
 from audiences.estimator import Estimate
-from audiences.models import Audience, AudienceStatus
-from audiences.views.audiences import audience_for, go, require_editor
+from audiences.models import Audience, AudienceKind, AudienceStatus, StandardState
+from audiences.views.audiences import audience_for, go, nav_for, require_editor
+
+FROZEN = "A calculated standard audience keeps its criteria: clone it to change them and calculate again."
+
+
+def _editable(audience: Audience) -> bool:
+    """Real-time audiences change at any time; a standard one only while it is a draft, since
+    its members were calculated from the criteria it has."""
+    return audience.kind != AudienceKind.STANDARD or audience.standard_state == StandardState.DRAFT
 
 
 def _save(request: HttpRequest, audience: Audience, state: Build, activate: bool) -> HttpResponse | None:
@@ -50,8 +58,14 @@ def audience_build(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _render(request, audience, Build.saved(audience))
     require_editor(request)
+    if not _editable(audience):
+        state = Build.saved(audience)
+        state.problems.append(FROZEN)
+        return _render(request, audience, state, status=409)
     state = Build.posted(audience, request.POST)
     action = str(request.POST.get("action", "refresh"))
+    if action == "activate" and audience.kind == AudienceKind.STANDARD:
+        action = "save"  # a standard audience is saved as a draft, then calculated
     if action in ("save", "activate"):
         if state.draft is not None:
             state.problems.append("Finish the criterion you are editing first: click Done or Cancel.")
@@ -65,7 +79,7 @@ def audience_build(request: HttpRequest, pk: int) -> HttpResponse:
     return _render(request, audience, state)
 
 
-def _render(request: HttpRequest, audience: Audience, state: Build) -> HttpResponse:
+def _render(request: HttpRequest, audience: Audience, state: Build, status: int = 200) -> HttpResponse:
     here = current(request)
     workspaces = list(audience.workspaces.all())
     workspace_names = {w.pk: w.name for w in workspaces} if audience.multi_workspace else {}
@@ -82,7 +96,12 @@ def _render(request: HttpRequest, audience: Audience, state: Build) -> HttpRespo
             "join": criterion.get("join"),
             "title": builder.title_of(criterion),
             "readable": builder.readable(criterion),
-            "summary": builder.summary(criterion, audience_names=audience_names, workspace_names=workspace_names)
+            "summary": builder.summary(
+                criterion,
+                audience_names=audience_names,
+                workspace_names=workspace_names,
+                standard=audience.kind == AudienceKind.STANDARD,
+            )
             if builder.readable(criterion)
             else json.dumps(criterion),
             "errors": state.criterion_errors.get(index, []),
@@ -97,11 +116,14 @@ def _render(request: HttpRequest, audience: Audience, state: Build) -> HttpRespo
     definition = builder.definition_of(state.criteria)
     dirty = editor is not None or _canonical(definition) != _canonical(audience.definition)
     context = {
-        "nav": "realtime",
+        "nav": nav_for(audience),
         "tab": "build",
         "audience": audience,
         "record": audience,
         "can_edit": here.person.can_edit_audiences,
+        "can_build": here.person.can_edit_audiences and _editable(audience),
+        "frozen": here.person.can_edit_audiences and not _editable(audience),
+        "frozen_text": FROZEN,
         "rows": rows,
         "editor": editor,
         "editing_new": editor is not None and state.editing == len(state.criteria),
@@ -114,7 +136,7 @@ def _render(request: HttpRequest, audience: Audience, state: Build) -> HttpRespo
         "inputs": list(audience.inputs.all()),
     }
     template = "audiences/audience_build.html#builder" if request.htmx else "audiences/audience_build.html"
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 def _canonical(definition: Any) -> str:
