@@ -205,7 +205,6 @@ class CreditEntryTable(BoundedTable):
         return f"{value:+d}"
 
     def render_calculation(self, value) -> str:
-        # `audiences` is prefetched by the view: one query for the page, not one per row.
         return ", ".join(a.name for a in value.audiences.all()) or "—"
 
     def render_by(self, value) -> str:

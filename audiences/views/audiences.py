@@ -93,7 +93,7 @@ def realtime_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _refreshed_initial(form: NewAudienceForm, data) -> dict:
+def refreshed_initial(form: NewAudienceForm, data) -> dict:
     """What the dialog shows after the workspaces changed: checked inputs stay checked, and a
     newly picked workspace comes with all its inputs."""
     chosen = form.chosen_workspaces()
@@ -126,7 +126,7 @@ def audience_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and "refresh" in request.POST:
         form = NewAudienceForm(
-            account=here.account, workspace=here.workspace, initial=_refreshed_initial(form, request.POST)
+            account=here.account, workspace=here.workspace, initial=refreshed_initial(form, request.POST)
         )
     elif request.method == "POST" and form.is_valid():
         try:

@@ -20,13 +20,13 @@ from django_tables2 import RequestConfig
 
 from accounts.access import Current, require_workspace
 from accounts.models import Role
-from audiences import services, standard
+from audiences import standard
 from audiences.filters import StandardAudienceFilter
 from audiences.forms_standard import CalculateForm, GrantForm, NewStandardAudienceForm
 from audiences.metrics import with_connected_outputs
-from audiences.models import Audience, AudienceKind, CreditEntry, StandardCalculation, StandardState, Tag
+from audiences.models import Audience, AudienceKind, StandardState, Tag
 from audiences.tables import CreditEntryTable, StandardAudienceTable
-from audiences.views.audiences import _refreshed_initial, audience_for, go, require_editor
+from audiences.views.audiences import audience_for, go, refreshed_initial, require_editor
 
 TABS = {"progress": "In Progress", "ready": "Ready", "archive": "Archive"}
 STATES_BY_TAB = {
@@ -78,7 +78,7 @@ def standard_list(request: HttpRequest) -> HttpResponse:
         .select_related("created_by")
         .prefetch_related(Prefetch("tags", Tag.objects.all()))
     )
-    table = StandardAudienceTable(rows, tab=tab, empty_text=EMPTY[tab][0] + ".")
+    table = StandardAudienceTable(rows, tab=tab)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     can_edit = here.person.can_edit_audiences
     context = {
@@ -106,7 +106,7 @@ def standard_create(request: HttpRequest) -> HttpResponse:
     form = NewStandardAudienceForm(data, account=here.account, workspace=here.workspace, initial={"scope": scope})
     if data is not None and "refresh" in data:
         # The workspaces changed: show their inputs, keep the date range as typed.
-        initial = _refreshed_initial(form, data)
+        initial = refreshed_initial(form, data)
         initial.update({key: data.get(key, "") for key in ("date_range", "start", "end_mode", "end")})
         form = NewStandardAudienceForm(account=here.account, workspace=here.workspace, initial=initial)
     elif data is not None and form.is_valid():
@@ -121,7 +121,7 @@ def standard_create(request: HttpRequest) -> HttpResponse:
                 multi_workspace=form.cleaned_data["scope"] == "multi",
                 date_range=form.cleaned_data["range"],
             )
-        except (services.AudienceRefused, standard.StandardRefused) as refused:
+        except standard.StandardRefused as refused:
             form.add_refusal(refused.errors)
         else:
             messages.success(request, f"{audience.name} is created. Add criteria, then Save as Draft.")
@@ -220,12 +220,8 @@ def credits(request: HttpRequest) -> HttpResponse:
             return redirect("audiences:standard_credits")
     elif data is not None:
         status = 400
-    entries = (
-        CreditEntry.objects.filter(account=here.account)
-        .select_related("by")
-        .prefetch_related(Prefetch("calculation", StandardCalculation.objects.prefetch_related("audiences")))
-    )
-    ledger = CreditEntryTable(entries)
+    # The audiences each spend or refund paid for: one query for the page, not one per row.
+    ledger = CreditEntryTable(standard.ledger(here.account).prefetch_related("calculation__audiences"))
     RequestConfig(request, paginate={"per_page": 50}).configure(ledger)
     context = {
         "nav": "standard",

@@ -117,3 +117,13 @@ def test_support_staff_see_the_dialog_but_cannot_start(tenant, client_for, make_
 def test_with_no_draft_the_dialog_says_how_to_get_one(tenant, client_for):
     body = client_for(tenant.marketer).get(CALCULATE).content.decode()
     assert "No draft standard audience to calculate" in body
+
+
+def test_a_draft_without_criteria_is_named_in_the_refusal(tenant, client_for, make_standard, grant):
+    grant(5)
+    empty = make_standard("Not defined yet", definition=None)
+    client = client_for(tenant.marketer)
+    assert "no criteria yet" in client.get(CALCULATE).content.decode()
+    response = client.post(CALCULATE, {"audiences": [empty.pk]}, headers=HTMX)
+    assert "Not defined yet cannot be calculated" in " ".join(response.context["form"].errors["audiences"])
+    assert standard.balance(tenant.account) == 5
