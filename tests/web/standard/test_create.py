@@ -143,3 +143,15 @@ def test_standard_pages_sit_under_standard_in_the_navigation(tenant, client_for,
     page = client_for(tenant.marketer).get(audience.get_absolute_url()).content.decode()
     assert 'href="/audiences/standard/" aria-current="page"' in page
     assert "A/B Test" not in page
+
+
+def test_a_real_time_audience_can_pick_a_standard_one_as_a_criterion(tenant, client_for, make_standard):
+    from audiences import services
+
+    make_standard("Two-year buyers", state=StandardState.READY)
+    live = services.create_audience(
+        account=tenant.account, acting_user=tenant.marketer, name="Live", workspace_ids=[tenant.workspace.pk]
+    )
+    builder = Builder(client_for(tenant.marketer), live)
+    builder.post("add:audience")
+    assert "Two-year buyers (standard, ready)" in builder.response.content.decode()
