@@ -148,10 +148,10 @@ DEFAULT_OPERATORS = Operators()
 
 @dataclass
 class Part:
-    """One criterion: a derived table joined as `c<index>`, and its test when it holds / fails
-    (and, for event criteria, the count of matching events)."""
+    """One criterion: a derived table joined as `c<index>` (None when its test is a column of
+    the universe), its test when it holds / fails, and for event criteria the event count."""
 
-    table: str
+    table: str | None
     holds: str
     fails: str
     count: str | None = None
@@ -166,7 +166,9 @@ class CompiledQuery:
 
     def _select(self, columns: str) -> str:
         joins = "".join(
-            f"\nLEFT JOIN ({part.table}) AS c{i} ON c{i}.mpid = u.mpid" for i, part in enumerate(self.parts)
+            f"\nLEFT JOIN ({part.table}) AS c{i} ON c{i}.mpid = u.mpid"
+            for i, part in enumerate(self.parts)
+            if part.table is not None
         )
         return f"WITH universe AS ({self.universe})\nSELECT {columns} FROM universe AS u{joins}"
 
@@ -396,6 +398,13 @@ class Compiler:
     def profile_rows(self, criterion: Any, predicate: str, negative: bool = False) -> Part:
         """Profiles with a workspace row (in the criterion's workspaces) where `predicate` holds."""
         workspaces = self.scope.workspaces_for(criterion)
+        if workspaces == self.scope.workspace_ids:
+            # Read in the same pass as the universe (a column of it): one scan of the profile
+            # rows for all such criteria instead of one each.
+            flag = f"f{self.index}"
+            self.flags.append((flag, f"COALESCE({predicate}, false)"))
+            holds, fails = f"u.{flag}", f"NOT u.{flag}"
+            return Part(table=None, holds=fails if negative else holds, fails=holds if negative else fails)
         distinct = "DISTINCT " if len(workspaces) > 1 else ""
         table = (
             f"SELECT {distinct}pw.mpid FROM {self.profile_rows_table} AS pw "
@@ -497,16 +506,20 @@ class Compiler:
     }
 
     def compile(self, definition: Definition) -> CompiledQuery:
-        workspaces = self.ids(self.scope.workspace_ids)
-        distinct = "DISTINCT " if len(self.scope.workspace_ids) > 1 else ""
-        universe = (
-            f"SELECT {distinct}pw.mpid FROM {self.profile_rows_table} AS pw "
-            f"WHERE pw.workspace_id = ANY({workspaces}){self.restrict('pw.mpid')}"
-        )
+        self.flags: list[tuple[str, str]] = []
         parts = []
         for index, criterion in enumerate(definition.criteria):
             self.index = index
             parts.append(getattr(self, self.HANDLERS[criterion.type])(criterion))
+        rows = f"FROM {self.profile_rows_table} AS pw WHERE pw.workspace_id = ANY({self.ids(self.scope.workspace_ids)})"
+        rows += self.restrict("pw.mpid")
+        if len(self.scope.workspace_ids) == 1:
+            columns = "".join(f", {predicate} AS {flag}" for flag, predicate in self.flags)
+            universe = f"SELECT pw.mpid{columns} {rows}"
+        else:
+            # A profile seen in several of the workspaces matches when any of its rows does.
+            columns = "".join(f", bool_or({predicate}) AS {flag}" for flag, predicate in self.flags)
+            universe = f"SELECT pw.mpid{columns} {rows} GROUP BY pw.mpid"
         where = parts[0].holds
         for criterion, part in zip(definition.criteria[1:], parts[1:], strict=True):
             if criterion.join == "and":
