@@ -32,6 +32,7 @@ def make_standard(tenant):
         size: int = 0,
         by=None,
         tenant_=None,
+        tags=(),
     ) -> Audience:
         owner = tenant_ or tenant
         if start is None:
@@ -46,6 +47,7 @@ def make_standard(tenant):
             input_ids=[owner.input.pk],
             definition=definition,
             date_range=date_range,
+            tags=tags,
         )
         if state != StandardState.DRAFT:
             now = timezone.now()

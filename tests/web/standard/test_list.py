@@ -63,6 +63,15 @@ def test_each_tab_has_its_own_empty_state(tenant, client_for):
     assert "The archive is empty" in client.get(LIST, {"tab": "archive"}).content.decode()
 
 
+def test_filtering_by_tags_keeps_audiences_with_all_of_them(tenant, client_for, make_standard):
+    both = make_standard("Both", tags=["Retargeting", "Summer"])
+    make_standard("Only one", tags=["Retargeting"])
+    tags = {t.name: t.pk for t in both.tags.all()}
+    client = client_for(tenant.marketer)
+    assert names(client.get(LIST, {"tags": [tags["Retargeting"], tags["Summer"]]})) == ["Both"]
+    assert names(client.get(LIST, {"tags": [tags["Retargeting"]]})) == ["Both", "Only one"]
+
+
 def test_search_by_name_and_say_so_when_nothing_matches(tenant, client_for, make_standard):
     make_standard("Paris lovers")
     make_standard("London lovers")
@@ -138,11 +147,11 @@ def _queries(client, **params) -> int:
 def test_the_list_costs_the_same_number_of_queries_for_5_or_30_audiences(tenant, client_for, make_standard):
     client = client_for(tenant.marketer)
     for n in range(5):
-        make_standard(f"Audience {n:02}", state=StandardState.READY)
-        make_standard(f"Draft {n:02}")
+        make_standard(f"Audience {n:02}", state=StandardState.READY, tags=["Alpha", f"T{n}"])
+        make_standard(f"Draft {n:02}", tags=["Alpha"])
     few = (_queries(client), _queries(client, tab="ready"))
     for n in range(5, 30):
-        make_standard(f"Audience {n:02}", state=StandardState.READY)
-        make_standard(f"Draft {n:02}", state=StandardState.CALCULATING)
+        make_standard(f"Audience {n:02}", state=StandardState.READY, tags=["Alpha", f"T{n}"])
+        make_standard(f"Draft {n:02}", state=StandardState.CALCULATING, tags=["Alpha"])
     assert (_queries(client), _queries(client, tab="ready")) == few
     assert _queries(client, tab="ready", page=2, sort="-size") == few[1]
