@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -12,9 +13,9 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from accounts.api import ApiError, Id, TokenAuth, caller, require_editor
-from audiences import services
+from audiences import services, standard
 from audiences.metrics import with_metrics
-from audiences.models import Audience, Member, Tag
+from audiences.models import Audience, AudienceKind, Member, Tag
 
 router = Router(tags=["Platform API: audiences"], auth=TokenAuth())
 
@@ -26,6 +27,18 @@ class Error(Schema):
 
 class Errors(Schema):
     errors: list[Error]
+
+
+class StandardOut(Schema):
+    date_range: dict[str, Any] = Field(
+        description='{"all": true} or {"start": "YYYY-MM-DD", "end": "YYYY-MM-DD" or "most_recent"}'
+    )
+    state: Literal["draft", "calculating", "ready", "expired"]
+    progress: float
+    calculated_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    last_sent_at: dt.datetime | None
+    error: str | None
 
 
 class AudienceOut(Schema):
@@ -48,6 +61,7 @@ class AudienceOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
     definition: dict[str, Any] | None = None
+    standard: StandardOut | None = Field(default=None, description="Standard audiences only; null otherwise.")
 
 
 class AudienceCreate(Schema):
@@ -59,6 +73,7 @@ class AudienceCreate(Schema):
     definition: dict[str, Any] | None = None
     tags: list[str] = []
     access: Literal["private", "view_only", "usable"] = "private"
+    date_range: dict[str, Any] | None = Field(default=None, description="Standard audiences: the dates scanned.")
 
     model_config = {"extra": "forbid"}
 
@@ -70,6 +85,7 @@ class AudienceChange(Schema):
     tags: list[str] | None = None
     access: Literal["private", "view_only", "usable"] | None = None
     input_ids: list[Id] | None = None
+    date_range: dict[str, Any] | None = Field(default=None, description="Standard drafts: the dates scanned.")
 
     model_config = {"extra": "forbid"}
 
@@ -119,9 +135,22 @@ def _out(audiences: list[Audience], *, with_definition: bool = False) -> list[di
                 "created_at": audience.created_at,
                 "updated_at": audience.updated_at,
                 "definition": audience.definition if with_definition else None,
+                "standard": _standard_out(audience) if audience.kind == AudienceKind.STANDARD else None,
             }
         )
     return rows
+
+
+def _standard_out(audience: Audience) -> dict[str, Any]:
+    return {
+        "date_range": standard.date_range_of(audience),
+        "state": audience.standard_state,
+        "progress": audience.calculation_progress,
+        "calculated_at": audience.calculated_at if audience.standard_state != "draft" else None,
+        "expires_at": audience.expires_at,
+        "last_sent_at": audience.last_sent_at,
+        "error": audience.calculation_error or None,
+    }
 
 
 def _one(request: HttpRequest, audience_id: int) -> Audience:
@@ -153,21 +182,29 @@ def list_audiences(request: HttpRequest, filters: Query[AudienceFilter]) -> list
 @router.post("/audiences", response={201: AudienceOut, 400: Errors, 403: Errors}, summary="Create an audience")
 def create_audience(request: HttpRequest, payload: AudienceCreate) -> Status:
     token = require_editor(request)
+    fields = {
+        "account": token.account,
+        "acting_user": token.created_by,
+        "name": payload.name,
+        "external_name": payload.external_name,
+        "workspace_ids": payload.workspace_ids,
+        "input_ids": payload.input_ids,
+        "definition": payload.definition,
+        "tags": payload.tags,
+    }
+    if payload.kind != AudienceKind.STANDARD and payload.date_range is not None:
+        raise ApiError(400, "date_range", "only standard audiences have a date range")
+    if payload.kind == AudienceKind.STANDARD and payload.date_range is None:
+        raise ApiError(400, "date_range", 'a standard audience needs a date range, {"all": true} for all data')
     try:
-        audience = services.create_audience(
-            account=token.account,
-            acting_user=token.created_by,
-            name=payload.name,
-            external_name=payload.external_name,
-            workspace_ids=payload.workspace_ids,
-            input_ids=payload.input_ids,
-            definition=payload.definition,
-            tags=payload.tags,
-            kind=payload.kind,
-            access=payload.access,
-        )
+        if payload.kind == AudienceKind.STANDARD:
+            audience = standard.create(**fields, date_range=payload.date_range, access=payload.access)
+        else:
+            audience = services.create_audience(**fields, kind=payload.kind, access=payload.access)
     except services.AudienceRefused as exc:
         raise _refused(exc) from None
+    except standard.StandardRefused as exc:
+        raise ApiError.many(exc.status, exc.errors) from None
     return Status(201, _out([_one(request, audience.pk)], with_definition=True)[0])
 
 
@@ -180,10 +217,17 @@ def get_audience(request: HttpRequest, audience_id: int) -> dict[str, Any]:
 def change_audience(request: HttpRequest, audience_id: int, payload: AudienceChange) -> dict[str, Any]:
     token = require_editor(request)
     audience = _one(request, audience_id)
+    changes = payload.model_dump(exclude_unset=True)
+    date_range = changes.pop("date_range", None)
     try:
-        services.update_audience(audience, acting_user=token.created_by, **payload.model_dump(exclude_unset=True))
+        with transaction.atomic():
+            if date_range is not None:
+                standard.change_date_range(audience, date_range, acting_user=token.created_by)
+            services.update_audience(audience, acting_user=token.created_by, **changes)
     except services.AudienceRefused as exc:
         raise _refused(exc) from None
+    except standard.StandardRefused as exc:
+        raise ApiError.many(exc.status, exc.errors) from None
     return _out([_one(request, audience_id)], with_definition=True)[0]
 
 
@@ -286,7 +330,10 @@ def members(request: HttpRequest, audience_id: int, page: Query[MembersQuery]) -
 @router.post("/audiences/{audience_id}/clone", response={201: AudienceOut, 403: Errors})
 def clone(request: HttpRequest, audience_id: int) -> Status:
     token = require_editor(request)
-    copy = services.clone_audience(_one(request, audience_id), acting_user=token.created_by)
+    original = _one(request, audience_id)
+    # A standard audience's copy keeps its date range: it is how an expired one is calculated again.
+    clone_of = standard.clone if original.kind == AudienceKind.STANDARD else services.clone_audience
+    copy = clone_of(original, acting_user=token.created_by)
     return Status(201, _out([_one(request, copy.pk)], with_definition=True)[0])
 
 

@@ -16,6 +16,7 @@ from audiences.events_api import router as events_router
 from audiences.experiments_api import router as experiments_router
 from audiences.ingestion.wire import location
 from audiences.platform_api import router as platform_router
+from audiences.standard_api import router as standard_router
 from connections.api import router as connections_router
 from outputs.api import router as outputs_router
 
@@ -72,6 +73,7 @@ api.add_router("/platform/v1", audiences_router)
 api.add_router("/platform/v1", outputs_router)
 api.add_router("/platform/v1", connections_router)
 api.add_router("/platform/v1", experiments_router)
+api.add_router("/platform/v1", standard_router)
 
 
 def errors(status: int, path: str, message: str, **headers: str) -> HttpResponse:
