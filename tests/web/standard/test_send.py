@@ -158,3 +158,15 @@ def test_a_real_time_audience_has_no_send(tenant, client_for):
         account=tenant.account, acting_user=tenant.marketer, name="Live", workspace_ids=[tenant.workspace.pk]
     )
     assert client_for(tenant.marketer).get(send_url(live)).status_code == 404
+
+
+def test_the_connection_page_says_when_it_was_last_sent(tenant, client_for, ready):
+    alpha = Connection.objects.get(audience=ready, output_configuration__name="Alpha")
+    client = client_for(tenant.marketer)
+    assert (
+        "Never: a standard audience goes out when you click Send"
+        in client.get(alpha.get_absolute_url()).content.decode()
+    )
+    client.post(send_url(ready), {"connections": [alpha.pk]})
+    page = client.get(alpha.get_absolute_url()).content.decode()
+    assert "(1 send)" in page and "Pending changes" not in page
