@@ -185,6 +185,17 @@ class CreditGrantForm(forms.ModelForm):
         fields = ["account", "change", "note"]
         labels = {"change": "Credits to grant (negative takes back)"}
 
+    def clean(self):
+        data = super().clean()
+        account, change = data.get("account"), data.get("change")
+        if account is not None and change is not None:
+            # The service decides again under the row lock; this only says why up front.
+            if change == 0 or abs(change) > standard.MAX_GRANT:
+                self.add_error("change", f"A whole number of credits, not zero, at most {standard.MAX_GRANT}.")
+            elif standard.balance(account) + change < 0:
+                self.add_error("change", f"{account} has {standard.balance(account)} credits; it cannot go below zero.")
+        return data
+
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(admin.ModelAdmin):
@@ -212,10 +223,5 @@ class CreditEntryAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return
-        try:
-            entry = standard.grant_credits(obj.account, obj.change, acting_user=request.user, note=obj.note)
-        except standard.StandardRefused as refused:
-            messages.error(request, str(refused))
-            entry = None
-        if entry is not None:
-            obj.pk = entry.pk
+        entry = standard.grant_credits(obj.account, obj.change, acting_user=request.user, note=obj.note)
+        obj.pk, obj.balance_after, obj.reason = entry.pk, entry.balance_after, entry.reason

@@ -350,6 +350,8 @@ def forward(connection_id: int, *, budget_seconds: float = 20.0) -> int:
 
 
 def pending_changes(connection: Connection) -> int:
+    if not follows_log(connection):
+        return 0  # a standard audience's connection only sends what a Send starts
     return _changes(connection).filter(seq__gt=connection.cursor).count()
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from audiences.models import MembershipChange
+from audiences.models import AudienceKind, MembershipChange
 from connections.models import Connection
 
 
@@ -25,6 +25,8 @@ def with_pending_changes(connections: QuerySet[Connection]) -> QuerySet[Connecti
     """Annotate `pending`: changes after the cursor, as `forwarding.pending_changes` counts them."""
     return connections.annotate(
         pending=Case(
+            # A standard audience's connections never forward the change log (connections.sending).
+            When(audience__kind=AudienceKind.STANDARD, then=Value(0)),
             When(variation_id__isnull=True, then=_pending(same_variation=False)),
             default=_pending(same_variation=True),
             output_field=IntegerField(),

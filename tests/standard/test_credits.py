@@ -179,3 +179,64 @@ def test_grants_and_take_backs_never_leave_the_balance_below_zero(tenant):
 def test_the_database_itself_refuses_a_negative_balance(tenant):
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.filter(pk=tenant.account.pk).update(credit_balance=-1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_calculations_started_at_once_cannot_both_spend_the_last_credits(tenant):
+    import threading
+
+    from django.db import connection as db
+
+    give_credits(tenant, 1)
+    drafts = [draft(tenant, {"start": "2019-01-01", "end": "2019-12-31"}, name=f"A{n}") for n in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def start(audience) -> None:
+        barrier.wait()
+        try:
+            standard.start_calculation(tenant.account, [audience], acting_user=tenant.marketer)
+            outcomes.append("started")
+        except standard.StandardRefused:
+            outcomes.append("refused")
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=start, args=(a,)) for a in drafts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["refused", "started"]
+    assert standard.balance(tenant.account) == 0
+    assert CreditEntry.objects.filter(reason="spend").count() == 1
+
+
+def test_admins_grant_credits_in_django_admin_through_the_ledger(tenant, client):
+    from django.contrib.auth import get_user_model
+
+    superuser = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
+    client.force_login(superuser)
+
+    added = client.post(
+        "/admin/audiences/creditentry/add/", {"account": tenant.account.pk, "change": 7, "note": "annual plan"}
+    )
+
+    assert added.status_code == 302
+    assert standard.balance(tenant.account) == 7
+    entry = CreditEntry.objects.get()
+    assert (entry.reason, entry.change, entry.balance_after, entry.by, entry.note) == (
+        "grant",
+        7,
+        7,
+        superuser,
+        "annual plan",
+    )
+    refused = client.post("/admin/audiences/creditentry/add/", {"account": tenant.account.pk, "change": -9, "note": ""})
+    assert refused.status_code == 200
+    assert "Acme has 7 credits; it cannot go below zero." in refused.content.decode()
+    assert standard.balance(tenant.account) == 7
+    assert CreditEntry.objects.count() == 1
+    assert client.get("/admin/audiences/creditentry/").status_code == 200
+    assert client.get("/admin/audiences/standardcalculation/").status_code == 200

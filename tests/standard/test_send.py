@@ -14,6 +14,7 @@ from audiences import standard
 from audiences.models import Audience, StandardState
 from connections import forwarding, scheduling
 from connections import services as connections
+from connections.listing import with_pending_changes
 from connections.models import Connection, StandardSend
 from tests.connections.helpers import Receiver, webhook_configuration
 from tests.partners.stub import Answer, Received
@@ -66,6 +67,10 @@ def test_connections_of_a_standard_audience_forward_nothing_on_save_or_calculati
         for connection in (before, after):
             forwarding.forward(connection.pk)
         assert receiver.batches == []
+        # Nothing waits to go out either, as the Connect tab and the API count it.
+        assert [forwarding.pending_changes(c) for c in (before, after)] == [0, 0]
+        listed = with_pending_changes(Connection.objects.filter(pk__in=[before.pk, after.pk]))
+        assert [c.pending for c in listed] == [0, 0]
 
 
 @pytest.mark.django_db
