@@ -155,3 +155,20 @@ def test_a_real_time_audience_can_pick_a_standard_one_as_a_criterion(tenant, cli
     builder = Builder(client_for(tenant.marketer), live)
     builder.post("add:audience")
     assert "Two-year buyers (standard, ready)" in builder.response.content.decode()
+
+
+def test_an_audiences_own_page_offers_the_next_step(tenant, client_for, make_standard):
+    draft = make_standard("Draft one")
+    ready = make_standard("Fresh one", state=StandardState.READY)
+    old = make_standard("Old one", state=StandardState.EXPIRED)
+    client = client_for(tenant.marketer)
+    calculate = f"{reverse('audiences:standard_calculate')}?audience={draft.pk}"
+    assert calculate in client.get(draft.get_absolute_url()).content.decode()
+    assert (
+        reverse("connections:standard_send", args=[ready.pk]) in client.get(ready.get_absolute_url()).content.decode()
+    )
+    page = client.get(old.get_absolute_url()).content.decode()
+    assert reverse("audiences:standard_clone", args=[old.pk]) in page
+    assert "can no longer be connected or sent" in page
+    support = client_for(tenant.support).get(draft.get_absolute_url()).content.decode()
+    assert calculate not in support
