@@ -12,6 +12,7 @@ from audiences.models import (
     CatalogueAttribute,
     CatalogueEvent,
     CreditEntry,
+    Download,
     Event,
     EventPartition,
     Identity,
@@ -153,6 +154,23 @@ class AudienceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status", "account"]
     search_fields = ["name", "external_name"]
     filter_horizontal = ["workspaces", "inputs", "tags"]
+
+
+@admin.register(Download)
+class DownloadAdmin(admin.ModelAdmin):
+    """Audience downloads, for support: who asked for what, how far the job got, why one failed.
+    Read-only: a download is asked for in the app or the Platform API, which start its job."""
+
+    list_display = ["uid", "audience", "account", "requested_by", "state", "total_rows", "created_at", "expires_at"]
+    list_filter = ["state", "account"]
+    list_select_related = ["audience", "account", "requested_by"]
+    search_fields = ["uid", "audience__name", "requested_by__email"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(StandardCalculation)

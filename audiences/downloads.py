@@ -349,6 +349,17 @@ def is_expired(download: Download, now: dt.datetime | None = None) -> bool:
     return download.expires_at is not None and (now or timezone.now()) >= download.expires_at
 
 
+def remove_expired_files(now: dt.datetime | None = None) -> int:
+    """Delete the ZIPs whose links have expired (a beat task): nobody can fetch them any more,
+    and a million-member download is some 12 MB. The rows stay, as the history of downloads."""
+    expired = Download.objects.filter(expires_at__lte=now or timezone.now()).exclude(file="")
+    removed = 0
+    for download in expired.only("pk", "file"):
+        default_storage.delete(download.file)
+        removed += Download.objects.filter(pk=download.pk, file=download.file).update(file="")
+    return removed
+
+
 NOTICES_SHOWN = 5
 
 

@@ -68,6 +68,14 @@ def prepare_download(download_id: int) -> None:
     downloads.prepare(download)
 
 
+@shared_task
+def remove_expired_downloads() -> int:
+    """Delete the files of downloads whose links have expired."""
+    from audiences import downloads
+
+    return downloads.remove_expired_files()
+
+
 @shared_task(ignore_result=True)
 def calculate_standard_audiences(calculation_id: int) -> None:
     """Calculate the standard audiences of a started (paid) calculation."""

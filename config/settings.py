@@ -182,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audiences.tasks.prepare_event_partitions",
         "schedule": crontab(minute=3),
     },
+    "remove-expired-downloads": {
+        "task": "audiences.tasks.remove_expired_downloads",
+        "schedule": crontab(minute=27),
+    },
     "expire-standard-audiences": {
         "task": "audiences.tasks.expire_standard_audiences",
         "schedule": 60.0,

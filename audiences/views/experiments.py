@@ -203,10 +203,10 @@ def download_detail(request: HttpRequest, uid) -> HttpResponse:
 def download_file(request: HttpRequest, uid) -> HttpResponse:
     """The ZIP itself: a signed-in person of the download's account, before the link expires."""
     download = _download_for(request, uid)
+    if downloads.is_expired(download):  # its file may be gone already: say why
+        return render(request, "audiences/download_detail.html", {"download": download, "expired": True}, status=410)
     if download.state != DownloadState.READY or not download.file:
         raise Http404("This download is not ready.")
-    if downloads.is_expired(download):
-        return render(request, "audiences/download_detail.html", {"download": download, "expired": True}, status=410)
     downloads.mark_seen(download, request.user)
     return FileResponse(default_storage.open(download.file, "rb"), as_attachment=True, filename=download.archive_name)
 

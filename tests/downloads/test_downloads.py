@@ -21,7 +21,7 @@ from audiences.calculation import calculate
 from audiences.downloads import request_download
 from audiences.models import Audience, Download, Member
 from audiences.models.variations import Variation
-from audiences.tasks import prepare_download
+from audiences.tasks import prepare_download, remove_expired_downloads
 from audiences.variations import VariationIn, save_test
 from tests.factories import WorkspaceFactory
 from tests.variations.helpers import age_below, calculated_audience, generate_profiles
@@ -109,6 +109,14 @@ def test_a_download_of_two_variations_with_two_identity_types(tenant, other_tena
     assert client_for(other_tenant.marketer).get(download.file_url()).status_code == 404
     Download.objects.filter(pk=download.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert web.get(download.file_url()).status_code == 410
+
+    # The beat task then deletes the expired file; the link keeps saying it expired.
+    stored = Download.objects.get(pk=download.pk).file
+    assert default_storage.exists(stored)
+    assert remove_expired_downloads() == 1
+    assert not default_storage.exists(stored)
+    assert web.get(download.file_url()).status_code == 410
+    assert remove_expired_downloads() == 0
 
 
 def test_the_api_refuses_bad_requests_and_reports_progress(tenant):

@@ -75,6 +75,7 @@ def test_admin_pages_open_and_never_show_a_secret(tenant, admin_client):
         "audiences_identity",
         "audiences_catalogueattribute",
         "audiences_audience",
+        "audiences_download",
     ):
         assert admin_client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
     page = admin_client.get(reverse("admin:audiences_input_change", args=[tenant.input.pk])).content.decode()
