@@ -94,6 +94,7 @@ def test_a_standard_audience_from_creation_to_ready_and_sent(tenant, page_for, w
     type_and_leave(page, "#f-name", "Play Video")
     click_and_settle(page, "Done")
     expect(page.locator("#criterion-0")).to_contain_text("Play Video, more than 0 events in the date range")
+    screenshot(page, "standard-builder")
     page.locator("#builder").get_by_role("button", name="Save as Draft").click()
     expect(page.get_by_text("Saved as draft.")).to_be_visible()
 
