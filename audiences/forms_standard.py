@@ -61,6 +61,9 @@ class DateRangeForm(RefusalMixin, forms.Form):
         """`range`: the date range as the services take it (the Platform API's shape)."""
         data = super().clean()
         if data.get("date_range") != "period":
+            # Dates typed under "All available data" would be dropped without a word.
+            if data.get("start") or (data.get("end") and data.get("end_mode") == "date"):
+                self.add_error("date_range", "Choose A period to scan the dates typed, or clear them.")
             data["range"] = {"all": True}
             return data
         start: dt.date | None = data.get("start")

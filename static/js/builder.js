@@ -59,6 +59,35 @@
     }
   });
 
+  // A standard audience's date range: typing a date picks "A period" (and an end date picks
+  // "An end date"); picking "All available data" or "Most recent" clears the dates it drops,
+  // so the server never has to refuse dates typed under the wrong choice.
+  const followDateRange = (event) => {
+    const field = event.target;
+    const range = field.closest && field.closest(".date-range");
+    if (!range) return;
+    const pick = (name, value) => {
+      const radio = range.querySelector(`input[name="${name}"][value="${value}"]`);
+      if (radio) radio.checked = true;
+    };
+    const clear = (name) => {
+      const input = range.querySelector(`input[name="${name}"]`);
+      if (input) input.value = "";
+    };
+    if (field.name === "start" && field.value) pick("date_range", "period");
+    if (field.name === "end" && field.value) {
+      pick("date_range", "period");
+      pick("end_mode", "date");
+    }
+    if (field.name === "date_range" && field.value === "all") {
+      clear("start");
+      clear("end");
+    }
+    if (field.name === "end_mode" && field.value === "most_recent") clear("end");
+  };
+  document.addEventListener("input", followDateRange);
+  document.addEventListener("change", followDateRange);
+
   // Close the Add Criteria menu when clicking elsewhere.
   document.addEventListener("click", (event) => {
     document.querySelectorAll("details.add-menu[open]").forEach((menu) => {

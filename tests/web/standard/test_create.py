@@ -63,6 +63,13 @@ def test_a_bad_period_is_a_form_error_on_its_field_and_nothing_is_created(tenant
     assert not Audience.objects.exists()
 
 
+def test_dates_typed_under_all_available_data_are_not_dropped_silently(tenant, client_for):
+    data = {"workspace": tenant.workspace.pk, "inputs": [tenant.input.pk], "date_range": "all", "start": "2023-01-01"}
+    response = post(client_for(tenant.marketer), **data)
+    assert "Choose A period" in " ".join(response.context["form"].errors["date_range"])
+    assert not Audience.objects.exists()
+
+
 def test_a_missing_name_is_answered_in_the_dialog(tenant, client_for):
     response = post(client_for(tenant.marketer), name="", workspace=tenant.workspace.pk, inputs=[tenant.input.pk])
     assert "give the audience a name" in " ".join(response.context["form"].errors["name"])
