@@ -6,6 +6,17 @@ from accounts.models import Person, Workspace
 
 
 def current(request: HttpRequest) -> dict:
+    # Context processors run again for every template rendered with the request, and
+    # django-tables2 renders each TemplateColumn cell that way: built once per request, the
+    # switcher's querysets cost nothing per cell (a 500-audience list renders 25-100 rows of
+    # several such cells: a third of the page's time went here).
+    found = getattr(request, "_current_context", None)
+    if found is None:
+        found = request._current_context = _current(request)
+    return found
+
+
+def _current(request: HttpRequest) -> dict:
     here = getattr(request, "current", None)
     if here is None:
         return {"current": None}
