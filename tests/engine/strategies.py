@@ -589,10 +589,34 @@ def examples(
     now = draw(st.sampled_from(MOMENTS))
     found = [draw(definitions(criteria_per_definition, focus)) for _ in range(definitions_per_example)]
     hints = hints_of(found, now)
+    period = draw(periods(now))
+    # Events on both sides of the date range's edges (used when the example is standard).
+    edges = [dt.datetime.combine(period[0], dt.time(0), tzinfo=dt.UTC)] if period[0] else []
+    edges += [dt.datetime.combine(period[1] + DAY, dt.time(0), tzinfo=dt.UTC)] if period[1] else []
+    nudged = [edge + k * TINY for edge in edges for k in (-1, 0, 1)]
+    hints.moments += nudged
+    for template in hints.templates:
+        template.moments += nudged
     return {
         "now": now,
         "definitions": found,
         "people": [person(draw, hints) for _ in range(draw(st.integers(min_value=1, max_value=5)))],
         "scope": draw(scopes()),
         "standard": draw(st.booleans()),
+        "period": period,
     }
+
+
+@st.composite
+def periods(draw: st.DrawFn, now: dt.datetime) -> tuple[dt.date | None, dt.date | None]:
+    """A standard audience's date range around `now`: open or closed on either side (UTC days,
+    both included), often cutting through the events' days."""
+    today = now.date()
+    # Within the days the world has partitions for (FIRST_DAY .. LAST_DAY).
+    first = draw(st.none() | st.integers(min_value=0, max_value=38).map(lambda n: today - n * DAY))
+    last = draw(st.none() | st.integers(min_value=-1, max_value=38).map(lambda n: today - n * DAY))
+    if first is not None and last is not None and last < first:
+        first, last = last, first
+    if first is None:
+        last = None  # no start means all available data
+    return first, last

@@ -26,7 +26,7 @@ from audiences.criteria.compiler import (
 from audiences.criteria.datatypes import resolve_types
 from audiences.criteria.definition import parse_definition
 from audiences.criteria.reference import in_universe, is_member, load_profiles, verdicts
-from audiences.criteria.scope import Scope
+from audiences.criteria.scope import Period, Scope
 from audiences.models.events import Tier
 from tests.engine.strategies import Focus
 from tests.engine.strategies import examples as example_strategy
@@ -58,7 +58,8 @@ def bind(world: World, criteria: list[dict[str, Any]], scope: Scope) -> dict[str
     return {"version": 1, "criteria": bound}
 
 
-def scope_of(world: World, spec: dict[str, Any], standard: bool) -> Scope:
+def scope_of(world: World, spec: dict[str, Any], standard: bool, period: tuple | None = None) -> Scope:
+    """A standard audience's scope reads every tier and is bounded by its date range."""
     workspaces = [world.workspaces[w].pk for w in spec["workspaces"]]
     inputs = [world.inputs[world.workspaces[w].pk][i] for w, i in spec["inputs"]]
     return Scope(
@@ -66,7 +67,8 @@ def scope_of(world: World, spec: dict[str, Any], standard: bool) -> Scope:
         workspace_ids=tuple(workspaces),
         input_ids=tuple(sorted(inputs)),
         multi_workspace=spec["multi"],
-        tiers=(Tier.LIVE, Tier.HISTORICAL) if standard else (Tier.LIVE,),
+        tiers=(Tier.LIVE, Tier.HISTORICAL, Tier.LONG_TERM) if standard else (Tier.LIVE,),
+        period=Period.of_days(*period) if standard and period else None,
     )
 
 
@@ -78,7 +80,7 @@ def fetch(sql: str, params: dict[str, Any]) -> list[tuple]:
 
 def compare(world: World, example: dict[str, Any], operators: Operators = DEFAULT_OPERATORS) -> None:
     """Raise Disagreement if the compiled query and the reference evaluator ever differ."""
-    scope = scope_of(world, example["scope"], example["standard"])
+    scope = scope_of(world, example["scope"], example["standard"], example.get("period"))
     now = example["now"]
     with transaction.atomic():
         mpids = write_people(world, example["people"])

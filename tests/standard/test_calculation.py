@@ -187,3 +187,18 @@ def test_a_calculated_audience_does_not_change_or_activate(tenant, history):
         standard.change_date_range(audience, {"all": True}, acting_user=tenant.marketer)
     with pytest.raises(services.AudienceRefused):
         services.activate(audience, acting_user=tenant.marketer)
+
+
+def test_the_date_range_includes_its_first_and_last_days_whole_and_nothing_beyond(tenant):
+    from tests.standard.helpers import store_events
+
+    since = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    until = dt.datetime(2025, 4, 1, tzinfo=dt.UTC)  # the end of 31 March
+    tiny = dt.timedelta(microseconds=1)
+    moments = {1: since - tiny, 2: since, 3: until - tiny, 4: until}
+    store_events(tenant, [(mpid, "Play Video", when) for mpid, when in moments.items()], tier=Tier.HISTORICAL)
+
+    audience = calculated(tenant, draft(tenant, {"start": "2025-03-01", "end": "2025-03-31"}))
+
+    assert members(audience) == {2, 3}
+    assert members(audience) == by_reference(audience, until)
