@@ -242,12 +242,14 @@ class InUse(Schema):
     nesting_audiences: list[NestingAudience]
 
 
-@router.delete("/audiences/{audience_id}", response={204: None, 403: Errors, 409: InUse})
+@router.delete("/audiences/{audience_id}", response={204: None, 403: Errors, 409: InUse | Errors})
 def delete_audience(request: HttpRequest, audience_id: int):
     token = require_editor(request)
     audience = _one(request, audience_id)
     try:
         services.delete_audience(audience, acting_user=token.created_by)
+    except services.AudienceRefused as exc:
+        raise ApiError.many(409, exc.errors) from None
     except services.AudienceInUse as exc:
         nesting = [
             {"id": a.pk, "name": a.name, "created_by": a.created_by.get_username() if a.created_by else None}

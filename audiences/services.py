@@ -291,6 +291,11 @@ def nesting_audiences(audience: Audience) -> QuerySet[Audience]:
 
 
 def delete_audience(audience: Audience, *, acting_user) -> None:
+    if audience.kind == AudienceKind.STANDARD and audience.standard_state == StandardState.CALCULATING:
+        # Its credits are spent and the job is writing its members: let it finish first.
+        raise AudienceRefused(
+            [{"path": "standard_state", "message": "it is being calculated; delete it once the calculation is done"}]
+        )
     nesting = list(nesting_audiences(audience))
     if nesting:
         raise AudienceInUse(nesting)

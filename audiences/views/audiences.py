@@ -274,6 +274,9 @@ def audience_delete(request: HttpRequest, pk: int) -> HttpResponse:
         except services.AudienceInUse as in_use:
             nesting = in_use.nesting
             status = 200 if request.htmx else 409
+        except services.AudienceRefused as refused:
+            messages.error(request, f"{audience.name} is not deleted: {refused.errors[0]['message']}.")
+            return go(request, audience.get_absolute_url())
         else:
             messages.success(request, f"{audience.name} is deleted.")
             return go(request, reverse(f"audiences:{nav_for(audience)}_list"))
