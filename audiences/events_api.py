@@ -145,7 +145,8 @@ def upload_bulk(request: HttpRequest) -> HttpResponse:
     "/bulkevents/historical",
     response=ANSWERS,
     openapi_extra=BULK_DOC,
-    summary="Back-fill up to 100 batches with timestamps older than the retention window",
+    summary="Back-fill up to 100 batches with timestamps older than the real-time window (kept as long-term "
+    "history; events older than the account's long-term retention are dropped and counted)",
 )
 def upload_historical(request: HttpRequest) -> HttpResponse:
     return _bulk(request, historical=True)

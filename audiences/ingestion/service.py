@@ -183,7 +183,9 @@ def ingest(
     workspace = source.workspace
     account = workspace.account
     result = IngestResult()
-    oldest = now - dt.timedelta(days=account.retention_days)
+    # Live events older than the real-time window, and back-fills older than the long-term
+    # history kept, would be dropped by the next retention sweep: they are not stored at all.
+    oldest = now - dt.timedelta(days=account.long_term_retention_days if historical else account.retention_days)
     newest = now + dt.timedelta(seconds=settings.EVENTS_FUTURE_SKEW_SECONDS)
     tier = Tier.HISTORICAL if historical else Tier.LIVE
 
@@ -195,7 +197,7 @@ def ingest(
             row = normalise(event, batch_time)
             if row.timestamp > newest:
                 result.dropped_future += 1
-            elif row.timestamp < oldest and not historical:
+            elif row.timestamp < oldest:
                 result.dropped_too_old += 1
             else:
                 rows.append(row)

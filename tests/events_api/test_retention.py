@@ -138,11 +138,11 @@ def partitions_span(when: dt.datetime) -> dt.date:
 
 @committed
 def test_long_term_history_and_imports_go_a_month_at_a_time_past_the_long_term_retention(post, tenant, now):
-    tenant.account.long_term_retention_days = 365
-    tenant.account.save(update_fields=["long_term_retention_days"])
     old = now - dt.timedelta(days=500)
     recent = now - dt.timedelta(days=300)
-    assert post("/v2/bulkevents/historical", [batch(old, recent)]).status_code == 202
+    assert post("/v2/bulkevents/historical", [batch(old, recent)]).json() == {"batches": 1, "events": 2}
+    tenant.account.long_term_retention_days = 365  # the account keeps one year from now on
+    tenant.account.save(update_fields=["long_term_retention_days"])
     assert post("/v2/events", batch(now - dt.timedelta(days=20))).status_code == 202
 
     gone = drop_expired(now=now + dt.timedelta(days=15))
@@ -196,5 +196,7 @@ def test_live_ingestion_drops_events_past_retention_and_says_how_many(post, tena
     assert bulk.json() == {"batches": 1, "events": 0, "dropped_too_old": 1}
     assert historical.json() == {"batches": 1, "events": 1}
     assert future.json() == {"batches": 1, "events": 0, "dropped_future": 1}
+    ancient = post("/v2/bulkevents/historical", [batch(now - dt.timedelta(days=731))])
+    assert ancient.json() == {"batches": 1, "events": 0, "dropped_too_old": 1}  # past the 2 years kept
     stored = sorted(Event.objects.values_list("tier", "timestamp"))
     assert stored == [(Tier.LIVE, now), (Tier.HISTORICAL, now - dt.timedelta(days=30))]
