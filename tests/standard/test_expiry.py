@@ -122,3 +122,28 @@ def test_a_real_time_audience_using_membership_keeps_working_after_expiry(tenant
     assert members_now() == {11, 12, 13}
     expire_at(CALCULATED + dt.timedelta(days=30))
     assert members_now() == {11, 12, 13}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_active_real_time_audience_nesting_a_standard_one_takes_its_members_once_calculated(tenant):
+    from tests.workers import WorkerProcess, wait_for
+
+    store_events(tenant, [(m, "Play Video", dt.datetime.now(dt.UTC) - dt.timedelta(days=90)) for m in (21, 22)])
+    give_credits(tenant, 1)
+    audience = draft(tenant, {"all": True})
+    nesting = services.create_audience(
+        account=tenant.account,
+        acting_user=tenant.marketer,
+        name="Fans from history",
+        workspace_ids=[tenant.workspace.pk],
+        definition={"version": 1, "criteria": [{"type": "audience", "audience_id": audience.pk}]},
+    )
+    with WorkerProcess(beat=False):
+        services.activate(nesting, acting_user=tenant.marketer)
+        standard.start_calculation(tenant.account, [audience], acting_user=tenant.marketer)
+
+        wait_for(
+            lambda: set(Member.objects.filter(audience=nesting).values_list("mpid", flat=True)) == {21, 22},
+            timeout=60,
+            message="the nesting audience to take the standard audience's members",
+        )
