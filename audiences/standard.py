@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.models import Account
 from audiences import services
 from audiences.calculation import DefinitionUnusable, calculate, prepare
+from audiences.criteria.scope import Period
 from audiences.models import (
     Audience,
     AudienceKind,
@@ -391,12 +392,12 @@ def calculate_standard(calculation_id: int, now: dt.datetime | None = None) -> S
     try:
         for index, audience in enumerate(audiences):
             _check_references(audience)
-            scope_end = audience.range_end and dt.datetime.combine(
-                audience.range_end + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC
-            )
-            calculate(audience, now, as_of=min(now, scope_end) if scope_end else now)
+            until = Period.of_days(audience.range_start, audience.range_end).until
+            calculate(audience, now, as_of=min(now, until) if until else now)
             StandardCalculation.objects.filter(pk=calculation_id).update(progress=(index + 1) / len(audiences))
-    except Exception as exc:  # any failure: the marketer gets the reason and the credits back
+    except Exception as exc:  # whatever failed, the marketer gets the reason and the credits back
+        if not isinstance(exc, DefinitionUnusable):
+            log.exception("standard calculation %s failed unexpectedly", calculation_id)
         _fail(calculation, audiences, exc)
         return StandardCalculation.objects.get(pk=calculation_id)
     with transaction.atomic():
