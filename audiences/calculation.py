@@ -145,19 +145,15 @@ def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: S
     return Changes(added=sum(flags), dropped=len(flags) - sum(flags))
 
 
-def calculate(audience: Audience, now: dt.datetime | None = None, *, as_of: dt.datetime | None = None) -> Changes:
-    """Recalculate every member of the audience; shows progress and the outcome on its row.
-
-    `as_of` is the moment relative time windows count back from, when not `now` (a standard
-    audience whose date range ended in the past); changes are still logged at `now`.
-    """
+def calculate(audience: Audience, now: dt.datetime | None = None) -> Changes:
+    """Recalculate every member of the audience; shows progress and the outcome on its row."""
     now = now or timezone.now()
     Audience.objects.filter(pk=audience.pk).update(
         calculation_state=CalculationState.CALCULATING, calculation_progress=0.0, calculation_error=""
     )
     try:
         definition, scope = prepare(audience)
-        compiled = compile_definition(definition, scope, now=as_of or now)
+        compiled = compile_definition(definition, scope, now=now)
         with transaction.atomic():
             changes = _apply(audience.pk, compiled, now, mpids=None)
             size = audience.members.count()

@@ -33,7 +33,6 @@ from django.utils import timezone
 from accounts.models import Account
 from audiences import services
 from audiences.calculation import DefinitionUnusable, calculate, prepare
-from audiences.criteria.scope import Period
 from audiences.models import (
     Audience,
     AudienceKind,
@@ -392,8 +391,8 @@ def calculate_standard(calculation_id: int, now: dt.datetime | None = None) -> S
     try:
         for index, audience in enumerate(audiences):
             _check_references(audience)
-            until = Period.of_days(audience.range_start, audience.range_end).until
-            calculate(audience, now, as_of=min(now, until) if until else now)
+            # Relative windows count back from the range's end (Scope.moment), not from now.
+            calculate(audience, now)
             StandardCalculation.objects.filter(pk=calculation_id).update(progress=(index + 1) / len(audiences))
     except Exception as exc:  # whatever failed, the marketer gets the reason and the credits back
         if not isinstance(exc, DefinitionUnusable):

@@ -204,7 +204,7 @@ class Compiler:
         if now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
         self.scope = scope
-        self.now = now
+        self.now = scope.moment(now)
         self.ops = operators
         self.p = Params()
         self.limit = ""

@@ -537,6 +537,7 @@ def fold_joins(definition: Definition, results: list[bool]) -> bool:
 
 
 def verdicts(definition: Definition, scope: Scope, facts: ProfileFacts, now: dt.datetime) -> list[Verdict]:
+    now = scope.moment(now)  # a standard audience's windows count back from its range's end
     return [judge(criterion, scope, facts, now) for criterion in definition.criteria]
 
 

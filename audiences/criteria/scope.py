@@ -66,6 +66,12 @@ class Scope:
             period=Period.of_days(audience.range_start, audience.range_end) if standard else None,
         )
 
+    def moment(self, now: dt.datetime) -> dt.datetime:
+        """When relative time windows count back from: now, or the end of a standard
+        audience's date range once that has passed ("in the last 7 days" of the range)."""
+        until = self.period.until if self.period is not None else None
+        return min(now, until) if until is not None else now
+
     def window_for(self, criterion: Any) -> Any:
         """An event criterion's time window; None when the date range alone bounds it."""
         from audiences.criteria.definition import DEFAULT_EVENT_WINDOW
