@@ -304,3 +304,23 @@ def test_a_standard_audience_is_not_activated(tenant, api):
 
     assert answer.status_code == 400
     assert answer.json()["errors"] == [{"path": "kind", "message": "a standard audience is calculated, not activated"}]
+
+
+def test_connecting_an_expired_audience_is_refused_by_the_api(tenant, api):
+    from connections.models import Connection
+
+    audience = draft(tenant, {"all": True})
+    Audience.objects.filter(pk=audience.pk).update(standard_state=StandardState.EXPIRED)
+    configuration = webhook_configuration(tenant.account, "http://127.0.0.1:9/hook")
+
+    answer = post(
+        api,
+        f"/platform/v1/audiences/{audience.pk}/connections",
+        {"output_configuration_id": configuration.pk, "status": "sending", "settings": {}},
+    )
+
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["errors"] == [
+        {"path": "audience", "message": "Long history has expired: clone it and calculate the copy to connect it"}
+    ]
+    assert not Connection.objects.exists()
