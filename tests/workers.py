@@ -37,6 +37,14 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
 
 
+def forget_queued_wakes() -> None:
+    """The broker was just emptied: forwarding tasks marked as queued are gone with it, so their
+    marks go too (else connections would wait for them; see connections.models.QueuedWake)."""
+    from connections.models import QueuedWake
+
+    QueuedWake.objects.all().delete()
+
+
 class WorkerProcess:
     """`celery worker -B` for the current test database; kill it and start it again at will."""
 
@@ -60,6 +68,7 @@ class WorkerProcess:
         import redis
 
         redis.Redis.from_url(broker_url()).flushdb()
+        forget_queued_wakes()
         args = [
             sys.executable,
             "-m",

@@ -237,7 +237,10 @@ def celery_worker(*, concurrency: int = 2, folder: Path) -> Iterator[Worker]:
     nothing periodic (retention, sweeps) touches the data while a section measures."""
     import redis
 
+    from tests.workers import forget_queued_wakes
+
     redis.Redis.from_url(broker_url()).flushdb()  # tasks queued while no worker ran
+    forget_queued_wakes()
     log = folder / "worker.log"
     command = [
         sys.executable,
