@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -36,6 +37,11 @@ from audiences.models import Audience, AudienceKind, AudienceStatus
 log = logging.getLogger(__name__)
 
 CHUNK = 2000
+# A drain task gives its worker back after this long and queues its continuation, so tasks
+# queued meanwhile (forwarding) run. Under steady load the queue of touched users never
+# empties: drains without a limit held every worker process for as long as the load lasted,
+# and forwarding waited up to a minute (docs/benchmarks.md, forwarding).
+TASK_BUDGET_SECONDS = 2.0
 DEFAULT_EVENT_WINDOW = TimeWindow(within_days=30)
 
 
@@ -114,10 +120,12 @@ def evaluate(workspace_mpids: dict[int, set[int]], account_id: int, now: dt.date
     return results
 
 
-def drain(now: dt.datetime | None = None, chunk: int = CHUNK) -> int:
-    """Evaluate queued users chunk by chunk until the queue is empty. Answers how many."""
+def drain(now: dt.datetime | None = None, chunk: int = CHUNK, budget_seconds: float | None = None) -> int:
+    """Evaluate queued users chunk by chunk until the queue is empty, or until `budget_seconds`
+    have passed (no new chunk starts after that). Answers how many."""
+    began = time.monotonic()
     total = 0
-    while True:
+    while budget_seconds is None or time.monotonic() - began < budget_seconds:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 # SKIP LOCKED: several workers drain side by side; a killed worker's rows return.
@@ -138,6 +146,14 @@ def drain(now: dt.datetime | None = None, chunk: int = CHUNK) -> int:
             for account_id, workspace_mpids in by_account.items():
                 evaluate(workspace_mpids, account_id, now or timezone.now())
             total += len(rows)
+    return total
+
+
+def pending() -> bool:
+    """Users wait that no drain holds (rows another drain is evaluating are locked: skipped)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM audiences_pendingevaluation LIMIT 1 FOR SHARE SKIP LOCKED")
+        return cursor.fetchone() is not None
 
 
 # The clock ------------------------------------------------------------------------------------

@@ -37,7 +37,10 @@ def evaluate_pending() -> int:
     """Re-evaluate the users whose data just arrived (see audiences.realtime)."""
     from audiences import realtime
 
-    return realtime.drain()
+    evaluated = realtime.drain(budget_seconds=realtime.TASK_BUDGET_SECONDS)
+    if realtime.pending():
+        realtime.wake()
+    return evaluated
 
 
 @shared_task(ignore_result=True)
