@@ -139,8 +139,9 @@ def available_since(account: Account, today: dt.date | None = None) -> dt.date:
 
 
 def days_of(audience: Audience, *, today: dt.date, since: dt.date) -> tuple[dt.date, dt.date]:
-    """The first and last day an audience scans (both included)."""
-    last = audience.range_end or today
+    """The first and last day an audience scans (both included). Days after today hold no data
+    yet, so an end date in the future scans (and costs) only up to today."""
+    last = min(audience.range_end or today, today)
     first = audience.range_start or since
     return min(first, last), last
 

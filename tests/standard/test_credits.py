@@ -63,6 +63,14 @@ def test_most_recent_ends_today_and_all_data_starts_at_the_oldest_event(tenant):
     assert standard.credits_needed([everything]) == 1
 
 
+@time_machine.travel("2026-06-30 12:00Z", tick=False)
+def test_days_after_today_cost_nothing(tenant):
+    # 2025-09-01 to 2026-12-31 is over a year, but only the ten months to today hold data.
+    through_year_end = draft(tenant, {"start": "2025-09-01", "end": "2026-12-31"})
+
+    assert standard.credits_needed([through_year_end]) == 1
+
+
 def test_starting_a_calculation_spends_its_credits_and_records_them(tenant):
     give_credits(tenant, 5)
     audiences = [draft(tenant, {"start": "2018-01-01", "end": "2020-01-01"}, name=f"A{n}") for n in range(2)]
