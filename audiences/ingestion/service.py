@@ -239,6 +239,12 @@ def _store(
     result.batches = len(accepted)
 
 
+def _text_list(values: list) -> str:
+    """A list (of text, or of tuples of text and numbers) as one JSON document for `%s::jsonb`.
+    psycopg quotes each element of a text[] parameter in Python; json.dumps does it all in C."""
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+
+
 def _drop_repeated_requests(cursor, source: Input, pending: list[Pending], now: dt.datetime) -> list[Pending]:
     keyed = [item for item in pending if item.parsed.batch.source_request_id]
     if not keyed:
@@ -246,9 +252,9 @@ def _drop_repeated_requests(cursor, source: Input, pending: list[Pending], now: 
     ids = [item.parsed.batch.source_request_id for item in keyed]
     cursor.execute(
         "INSERT INTO audiences_sourcerequest (input_id, source_request_id, received_at) "
-        "SELECT %s, id, %s FROM unnest(%s::text[]) AS id "
+        "SELECT %s, id, %s FROM jsonb_array_elements_text(%s::jsonb) AS id "
         "ON CONFLICT (input_id, source_request_id) DO NOTHING RETURNING source_request_id",
-        [source.pk, now, ids],
+        [source.pk, now, _text_list(ids)],
     )
     fresh = {row[0] for row in cursor.fetchall()}
     accepted = []
@@ -267,7 +273,10 @@ def _resolve_profiles(cursor, account_id: int, items: list[Pending], now: dt.dat
     keys = sorted({f"{account_id}:{kind}:{value}" for item in items for kind, value in item.identities})
     if keys:
         # Two requests naming the same new identity must not create two profiles.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(%s::text[]) k", [keys])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM jsonb_array_elements_text(%s::jsonb) k",
+            [_text_list(keys)],
+        )
     named = sorted({item.parsed.batch.mpid for item in items if item.parsed.batch.mpid is not None})
     if named:
         cursor.execute("SELECT mpid, account_id FROM audiences_profile WHERE mpid = ANY(%s)", [named])
@@ -279,13 +288,12 @@ def _resolve_profiles(cursor, account_id: int, items: list[Pending], now: dt.dat
     holders: dict[tuple[str, str], int] = {}
     wanted = {pair for item in items if item.parsed.batch.mpid is None for pair in item.identities}
     if wanted:
-        kinds, values = zip(*sorted(wanted), strict=True)
         cursor.execute(
             "SELECT i.identity_type, i.value, min(i.mpid) FROM audiences_identity i "
-            "JOIN unnest(%s::text[], %s::text[]) AS w(kind, value) "
+            "JOIN (SELECT w ->> 0 AS kind, w ->> 1 AS value FROM jsonb_array_elements(%s::jsonb) AS w) AS w "
             "ON i.identity_type = w.kind AND i.value = w.value "
             "WHERE i.account_id = %s GROUP BY 1, 2",
-            [list(kinds), list(values), account_id],
+            [_text_list(sorted(wanted)), account_id],
         )
         holders = {(kind, value): mpid for kind, value, mpid in cursor.fetchall()}
 
@@ -441,18 +449,10 @@ def _store_identities(cursor, account_id: int, workspace_id: int, items: list[Pe
     # An identity already held by another profile stays with it (first come, first kept).
     cursor.execute(
         "INSERT INTO audiences_identity (account_id, mpid, workspace_id, identity_type, value, first_seen, last_seen) "
-        "SELECT %s, m, %s, k, v, %s, %s FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS t(m, k, v) "
+        "SELECT %s, (t ->> 0)::bigint, %s, t ->> 1, t ->> 2, %s, %s FROM jsonb_array_elements(%s::jsonb) AS t "
         "ON CONFLICT (account_id, identity_type, value, workspace_id) DO UPDATE "
         "SET last_seen = EXCLUDED.last_seen WHERE audiences_identity.mpid = EXCLUDED.mpid",
-        [
-            account_id,
-            workspace_id,
-            now,
-            now,
-            [mpid for _, mpid in ordered],
-            [kind for (kind, _), _ in ordered],
-            [value for (_, value), _ in ordered],
-        ],
+        [account_id, workspace_id, now, now, _text_list([(mpid, kind, value) for (kind, value), mpid in ordered])],
     )
 
 
