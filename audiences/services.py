@@ -191,6 +191,20 @@ def create_audience(
     return audience
 
 
+def _calculated_standard_changes(
+    audience: Audience, state: str, definition: dict[str, Any] | None, input_ids: list[int] | None
+) -> list[dict[str, str]]:
+    """A standard audience past Draft keeps its criteria and inputs: its members were
+    calculated from them, so a new version is a clone."""
+    if audience.kind != AudienceKind.STANDARD or state == StandardState.DRAFT:
+        return []
+    return [
+        {"path": path, "message": "a calculated standard audience cannot change: clone it"}
+        for path, value in (("definition", definition), ("input_ids", input_ids))
+        if value is not None
+    ]
+
+
 def update_audience(
     audience: Audience,
     *,
@@ -208,11 +222,7 @@ def update_audience(
     if access is not None and access not in Access.values:
         errors.append({"path": "access", "message": f"access is one of {', '.join(Access.values)}"})
     clean_tags = _clean_tags(tags, errors) if tags is not None else None
-    if audience.kind == AudienceKind.STANDARD and audience.standard_state != StandardState.DRAFT:
-        # Its members were calculated from these criteria; a new version is a clone.
-        for path, value in (("definition", definition), ("input_ids", input_ids)):
-            if value is not None:
-                errors.append({"path": path, "message": "a calculated standard audience cannot change: clone it"})
+    errors += _calculated_standard_changes(audience, audience.standard_state, definition, input_ids)
     workspaces = list(audience.workspaces.all())
     if input_ids is not None:
         workspaces, inputs = _clean_scope(
@@ -227,15 +237,26 @@ def update_audience(
     if errors:
         raise AudienceRefused(errors)
     with transaction.atomic():
+        # The caller's copy may be stale (a page loaded before Calculate): look again under a
+        # lock, and write only the fields changed here, never the state others have moved on.
+        state = Audience.objects.select_for_update().values_list("standard_state", flat=True).get(pk=audience.pk)
+        refused = _calculated_standard_changes(audience, state, definition, input_ids)
+        if refused:
+            raise AudienceRefused(refused)
+        fields = ["updated_at"]
         if name is not None:
             audience.name = name.strip()
+            fields.append("name")
         if external_name is not None:
             audience.external_name = external_name.strip()
+            fields.append("external_name")
         if access is not None:
             audience.access = access
+            fields.append("access")
         if definition is not None:
             audience.definition = definition
-        audience.save()
+            fields.append("definition")
+        audience.save(update_fields=fields)
         if input_ids is not None:
             audience.inputs.set(inputs)
         if clean_tags is not None:

@@ -10,9 +10,9 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from accounts.models import Account
-from audiences import standard
+from audiences import services, standard
 from audiences.models import Audience, CreditEntry, StandardCalculation, StandardState
-from tests.standard.helpers import draft, give_credits, store_events
+from tests.standard.helpers import PLAYED, draft, give_credits, store_events
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +248,22 @@ def test_admins_grant_credits_in_django_admin_through_the_ledger(tenant, client)
     assert CreditEntry.objects.count() == 1
     assert client.get("/admin/audiences/creditentry/").status_code == 200
     assert client.get("/admin/audiences/standardcalculation/").status_code == 200
+
+
+def test_an_edit_saved_from_a_page_loaded_before_calculate_neither_undoes_nor_changes_the_calculation(tenant):
+    give_credits(tenant, 2)
+    on_the_page = draft(tenant, {"start": "2019-01-01", "end": "2019-12-31"})
+    standard.start_calculation(tenant.account, [Audience.objects.get(pk=on_the_page.pk)], acting_user=tenant.marketer)
+
+    # The builder still holds the draft it loaded: its criteria are refused, a new name is kept.
+    with pytest.raises(services.AudienceRefused) as refused:
+        services.update_audience(on_the_page, acting_user=tenant.marketer, definition=PLAYED)
+    assert refused.value.errors[0]["path"] == "definition"
+    services.update_audience(on_the_page, acting_user=tenant.marketer, name="Renamed")
+
+    stored = Audience.objects.get(pk=on_the_page.pk)
+    assert (stored.name, stored.standard_state) == ("Renamed", StandardState.CALCULATING)
+    # Still calculating, so a second Calculate is refused and nothing more is spent.
+    with pytest.raises(standard.StandardRefused):
+        standard.start_calculation(tenant.account, [stored], acting_user=tenant.marketer)
+    assert standard.balance(tenant.account) == 1
