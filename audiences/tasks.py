@@ -37,6 +37,7 @@ def evaluate_pending() -> int:
     """Re-evaluate the users whose data just arrived (see audiences.realtime)."""
     from audiences import realtime
 
+    realtime.draining()
     evaluated = realtime.drain(budget_seconds=realtime.TASK_BUDGET_SECONDS)
     if realtime.pending():
         realtime.wake()
@@ -85,6 +86,14 @@ def calculate_standard_audiences(calculation_id: int) -> None:
     from audiences import standard
 
     standard.calculate_standard(calculation_id)
+
+
+@shared_task
+def requeue_stalled_standard_calculations() -> list[int]:
+    """Queue again the standard calculations whose task was lost with a killed worker."""
+    from audiences import standard
+
+    return standard.requeue_stalled()
 
 
 @shared_task

@@ -38,11 +38,13 @@ def database_url() -> str:
 
 
 def forget_queued_wakes() -> None:
-    """The broker was just emptied: forwarding tasks marked as queued are gone with it, so their
-    marks go too (else connections would wait for them; see connections.models.QueuedWake)."""
+    """The broker was just emptied: tasks marked as queued are gone with it, so their marks go
+    too (else their work would wait for them; see QueuedWake and QueuedDrain)."""
+    from audiences.models import QueuedDrain
     from connections.models import QueuedWake
 
     QueuedWake.objects.all().delete()
+    QueuedDrain.objects.all().delete()
 
 
 class WorkerProcess:

@@ -19,3 +19,22 @@ class PendingEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mpid} in {self.workspace_id}"
+
+
+class QueuedDrain(models.Model):
+    """An `evaluate_pending` task is queued and has not started yet (one row at most).
+
+    A drain takes every waiting user, so one queued task is enough. Every Events API request
+    used to queue one, and under steady load they piled up in front of every other task
+    (forwarding waited behind them; docs/benchmarks.md). A row whose task was lost (a purged
+    broker) stops counting after `realtime.WAKE_STALE_SECONDS`.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    queued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"drain queued at {self.queued_at:%H:%M:%S}"
