@@ -48,7 +48,19 @@ class TokenAuth(HttpBearer):
             from accounts.json_body import read_json
 
             read_json(request, PLATFORM_MAX_BODY_BYTES)
+        if found is not None:
+            _refuse_bad_query_text(request)
         return found
+
+
+def _refuse_bad_query_text(request: HttpRequest) -> None:
+    """A query string can carry %00, which PostgreSQL cannot compare with (a 500 in any filter
+    that reaches it): refuse it with the parameter's name instead."""
+    from accounts.json_body import BAD_TEXT
+
+    for name, values in request.GET.lists():
+        if BAD_TEXT.search(name) or any(BAD_TEXT.search(value) for value in values):
+            raise ApiError(400, name, "text may not contain NUL (U+0000) or unpaired surrogates")
 
 
 def caller(request: HttpRequest) -> PlatformToken:
