@@ -18,16 +18,17 @@ answers them as they are, forms put them on the named field) and writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -50,6 +51,10 @@ log = logging.getLogger(__name__)
 
 DAYS_PER_CREDIT = 365
 EXPIRES_AFTER = dt.timedelta(days=30)
+# A calculation queued or running this long without a sign of life has lost its task.
+STALLED_AFTER = dt.timedelta(minutes=5)
+MAX_RESTARTS = 3
+UNFINISHED = (StandardCalculationState.QUEUED, StandardCalculationState.RUNNING)
 MAX_GRANT = 1_000_000
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -380,13 +385,37 @@ def calculate_standard(calculation_id: int, now: dt.datetime | None = None) -> S
     if any fails, all go back to Draft with the reason and the credits are refunded.
     """
     now = now or timezone.now()
-    # Queued or running: a worker lost mid-calculation hands the task to another, which starts
-    # over (the membership diff makes that harmless).
-    claimed = StandardCalculation.objects.filter(
-        pk=calculation_id, state__in=[StandardCalculationState.QUEUED, StandardCalculationState.RUNNING]
-    ).update(state=StandardCalculationState.RUNNING, started_at=now, progress=0.0)
-    if not claimed:
-        return None  # done, failed, or gone
+    with _running(calculation_id) as mine:
+        if not mine:
+            return None  # another worker is calculating it (a task delivered twice)
+        # Queued or running: a worker lost mid-calculation (its lock went with its connection)
+        # hands the task to another, which starts over (the membership diff makes that harmless).
+        claimed = StandardCalculation.objects.filter(pk=calculation_id, state__in=UNFINISHED).update(
+            state=StandardCalculationState.RUNNING, started_at=now, progress=0.0, progressed_at=timezone.now()
+        )
+        if not claimed:
+            return None  # done, failed, or gone
+        return _calculate_claimed(calculation_id, now)
+
+
+@contextlib.contextmanager
+def _running(calculation_id: int) -> Iterator[bool]:
+    """Hold the calculation's session lock while its audiences are calculated: True if this
+    process got it. PostgreSQL releases it when the holder's connection ends, so a killed
+    worker leaves it free for the next one, and two workers never calculate it at once."""
+    key = f"standard-calculation:{calculation_id}"
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [key])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with db.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
+
+
+def _calculate_claimed(calculation_id: int, now: dt.datetime) -> StandardCalculation:
     calculation = StandardCalculation.objects.get(pk=calculation_id)
     audiences = list(calculation.audiences.select_related("account").order_by("pk"))
     try:
@@ -394,7 +423,9 @@ def calculate_standard(calculation_id: int, now: dt.datetime | None = None) -> S
             _check_references(audience)
             # Relative windows count back from the range's end (Scope.moment), not from now.
             calculate(audience, now)
-            StandardCalculation.objects.filter(pk=calculation_id).update(progress=(index + 1) / len(audiences))
+            StandardCalculation.objects.filter(pk=calculation_id).update(
+                progress=(index + 1) / len(audiences), progressed_at=timezone.now()
+            )
     except Exception as exc:  # whatever failed, the marketer gets the reason and the credits back
         if not isinstance(exc, DefinitionUnusable):
             log.exception("standard calculation %s failed unexpectedly", calculation_id)
@@ -432,7 +463,7 @@ def _fail(calculation: StandardCalculation, audiences: list[Audience], exc: Exce
     reason = str(exc)[:2000] or type(exc).__name__
     log.warning("standard calculation %s failed: %s", calculation.pk, reason)
     with transaction.atomic():
-        failed = StandardCalculation.objects.filter(pk=calculation.pk, state=StandardCalculationState.RUNNING).update(
+        failed = StandardCalculation.objects.filter(pk=calculation.pk, state__in=UNFINISHED).update(
             state=StandardCalculationState.FAILED, error=reason, finished_at=timezone.now()
         )
         if not failed:
@@ -460,6 +491,42 @@ def _refresh_nesting(audiences: list[Audience]) -> None:
             kind=AudienceKind.REALTIME, status=AudienceStatus.ACTIVE
         ):
             transaction.on_commit(lambda pk=nesting.pk: calculate_audience.delay(pk))
+
+
+def requeue_stalled(now: dt.datetime | None = None) -> list[int]:
+    """Queue again the calculations whose task was lost (a broker message gone with a killed
+    worker): queued or running, no sign of life for `STALLED_AFTER`, and no worker holding
+    them. One lost `MAX_RESTARTS` times fails and refunds, so a calculation that kills its
+    worker every time does not keep the credits forever. Answers the ids queued again."""
+    from audiences.tasks import calculate_standard_audiences
+
+    now = now or timezone.now()
+    stalled = StandardCalculation.objects.filter(state__in=UNFINISHED, progressed_at__lt=now - STALLED_AFTER)
+    requeued = []
+    for calculation_id in stalled.order_by("progressed_at").values_list("pk", flat=True)[:100]:
+        with _running(calculation_id) as free:
+            if not free:
+                continue  # a worker is on it: a long audience shows no progress for a while
+            # Looked at again under the lock: another sweep may have queued it a moment ago.
+            calculation = stalled.filter(pk=calculation_id).first()
+            if calculation is None:
+                continue  # finished or queued again since the query
+            if calculation.restarts >= MAX_RESTARTS:
+                audiences = list(calculation.audiences.order_by("pk"))
+                _fail(calculation, audiences, CalculationLost(calculation.restarts + 1))
+                continue
+            StandardCalculation.objects.filter(pk=calculation_id).update(restarts=F("restarts") + 1, progressed_at=now)
+        # Queued once the lock is free again, so the task never finds it taken by this sweep.
+        calculate_standard_audiences.delay(calculation_id)
+        requeued.append(calculation_id)
+    if requeued:
+        log.warning("standard calculations %s had lost their task: queued again", requeued)
+    return requeued
+
+
+class CalculationLost(Exception):
+    def __init__(self, times: int):
+        super().__init__(f"its worker stopped {times} times before it finished (too much data for the workers?)")
 
 
 def expire_due(now: dt.datetime | None = None) -> int:

@@ -186,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audiences.tasks.remove_expired_downloads",
         "schedule": crontab(minute=27),
     },
+    "requeue-stalled-standard-calculations": {
+        "task": "audiences.tasks.requeue_stalled_standard_calculations",
+        "schedule": 60.0,
+    },
     "expire-standard-audiences": {
         "task": "audiences.tasks.expire_standard_audiences",
         "schedule": 60.0,

@@ -46,9 +46,21 @@ class StandardCalculation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life: queued, claimed by a worker, an audience done, or re-queued. One
+    # queued or running that long without one has lost its task (see standard.requeue_stalled).
+    progressed_at = models.DateTimeField(default=timezone.now)
+    restarts = models.PositiveSmallIntegerField(default=0, help_text="Times re-queued after its task was lost.")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The stalled-calculation sweep: unfinished ones, oldest sign of life first.
+            models.Index(
+                fields=["progressed_at"],
+                name="standard_calc_unfinished",
+                condition=models.Q(state__in=["queued", "running"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Standard calculation {self.pk} ({self.get_state_display()}, {self.credits} credits)"
