@@ -12,8 +12,21 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 
 from accounts.models import Account, Person, Role
+from audiences import standard
 from audiences.demo.content import EU_CITIES, US_CITIES
-from audiences.models import CatalogueAttribute, CatalogueEvent, Event, Identity, Input, Profile, ProfileWorkspace
+from audiences.models import (
+    Audience,
+    AudienceKind,
+    CatalogueAttribute,
+    CatalogueEvent,
+    CreditEntry,
+    Event,
+    Identity,
+    Input,
+    Profile,
+    ProfileWorkspace,
+    StandardState,
+)
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-demo-password"
@@ -191,3 +204,28 @@ def test_the_same_seed_gives_the_same_data():
     assert first["identities"] and first["events"]
     assert again == first
     assert other["identities"] != first["identities"]
+
+
+def test_the_standard_pages_have_credits_drafts_and_a_ready_audience_calculated_from_the_history():
+    seed()
+    account = demo()
+
+    standard_audiences = Audience.objects.filter(account=account, kind=AudienceKind.STANDARD)
+    states = Counter(standard_audiences.values_list("standard_state", flat=True))
+    assert states == {StandardState.DRAFT: 2, StandardState.READY: 1}
+    ready = standard_audiences.get(standard_state=StandardState.READY)
+    us = Event.objects.filter(account=account, workspace__name="Globetrot US")
+    played = us.filter(name="Play Video").values("mpid").distinct().count()
+    assert ready.size == ready.members.count() == played > 0
+    # One grant, the Ready audience's spend; the drafts are priced within what is left.
+    assert list(CreditEntry.objects.filter(account=account).order_by("pk").values_list("reason", "change")) == [
+        ("grant", 12),
+        ("spend", -1),
+    ]
+    drafts = list(standard_audiences.filter(standard_state=StandardState.DRAFT))
+    assert 0 < standard.credits_needed(drafts) <= standard.balance(account) == 11
+
+    # Seeding again adds users, never a second set of standard audiences or credits.
+    seed(profiles=5, seed=2, force=True)
+    assert standard_audiences.count() == 3
+    assert CreditEntry.objects.filter(account=account).count() == 2

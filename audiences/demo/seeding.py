@@ -18,11 +18,12 @@ from django.utils import timezone
 
 from accounts.models import Account, Person, Role, Workspace
 from audiences.demo.content import INPUTS, WORKSPACES
+from audiences.demo.standard import seed_standard_audiences
 from audiences.demo.story import Delivery, DemoStory
 from audiences.ingestion.service import ingest
 from audiences.ingestion.wire import parse_batch
 from audiences.inputs import create_input
-from audiences.models import Input, Profile
+from audiences.models import Audience, Input, Profile
 
 DEMO_ACCOUNT = "Globetrot"
 DEFAULT_PASSWORD = "openaudience-demo"
@@ -50,6 +51,7 @@ class DemoSummary:
     dropped: int = 0
     seconds: float = 0.0
     people: list[str] = field(default_factory=list)
+    standard_audiences: list[Audience] = field(default_factory=list)
 
 
 def prepare_account(*, force: bool) -> tuple[Account, dict[tuple[str, str], Input]]:
@@ -145,6 +147,8 @@ def seed_demo(
     finally:
         gc.set_threshold(*thresholds)
 
+    summary.standard_audiences = seed_standard_audiences(account)
+    report(f"  {len(summary.standard_audiences)} standard audiences, one of them calculated")
     summary.profiles = Profile.objects.filter(account=account).count()
     summary.seconds = time.monotonic() - started
     return summary

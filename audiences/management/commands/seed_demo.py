@@ -13,8 +13,8 @@ from audiences.demo.seeding import DEFAULT_PASSWORD, DemoExists, seed_demo
 class Command(BaseCommand):
     help = (
         "Create the Globetrot demo: one account, three workspaces, iOS/Android/Web inputs and a CRM "
-        "partner feed, an admin, a marketer and a support person, and N users' last 30 days of events, "
-        "all stored through the Events API's ingestion path."
+        "partner feed, an admin, a marketer and a support person, N users' last 30 days of events, "
+        "all stored through the Events API's ingestion path, and standard audiences (credits, two drafts, one Ready)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
