@@ -12,6 +12,7 @@ urlpatterns = [
     path("audiences/standard/calculate/", standard.calculate, name="standard_calculate"),
     path("audiences/standard/credits/", standard.credits, name="standard_credits"),
     path("audiences/<int:pk>/standard-clone/", standard.standard_clone, name="standard_clone"),
+    path("audiences/<int:pk>/standard-head/", standard.standard_head, name="standard_head"),
     path("audiences/<int:pk>/", builder.audience_build, name="audience_detail"),
     path("audiences/<int:pk>/estimate/", builder.audience_estimate, name="audience_estimate"),
     path("audiences/<int:pk>/activated/", audiences.audience_activated, name="audience_activated"),

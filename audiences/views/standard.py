@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from accounts.access import Current, require_workspace
+from accounts.access import Current, current, require_workspace
 from accounts.models import Role
 from audiences import standard
 from audiences.filters import StandardAudienceFilter
@@ -182,6 +182,17 @@ def calculate(request: HttpRequest) -> HttpResponse:
     }
     template = "audiences/standard/calculate.html#dialog" if request.htmx else "audiences/standard/calculate.html"
     return render(request, template, context, status=status)
+
+
+@require_GET
+def standard_head(request: HttpRequest, pk: int) -> HttpResponse:
+    """The head of a standard audience's pages (state, size or progress, actions), which
+    redraws itself while the audience is calculated."""
+    here = current(request)
+    audience = standard_for(request, pk)
+    tab = request.GET.get("tab", "")
+    context = {"audience": audience, "tab": tab, "can_edit": here.person.can_edit_audiences}
+    return render(request, "audiences/_audience_head.html#standard_head", context)
 
 
 @require_POST
