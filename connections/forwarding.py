@@ -123,6 +123,22 @@ def compact(rows: list[tuple[int, int, bool]]) -> tuple[list[int], list[int]]:
     return adds, drops
 
 
+def naming_at_most(rows: list[tuple[int, int, bool]], size: int) -> list[tuple[int, int, bool]]:
+    """The longest prefix of (seq, mpid, added) log rows that names at most `size` users.
+
+    A partner's batch size bounds the members of one request; the rows read ahead for
+    compaction could name four times as many (3,892 members in one Webhook POST of batch size
+    1,000 in docs/benchmarks.md). Later rows of the same users come in the next batch, in order.
+    """
+    users: set[int] = set()
+    for index, (_, mpid, _) in enumerate(rows):
+        if mpid not in users:
+            if len(users) == size:
+                return rows[:index]
+            users.add(mpid)
+    return rows
+
+
 def follows_log(connection: Connection) -> bool:
     """Real-time connections follow the change log after their snapshot; a standard audience's
     only deliver the snapshots its Sends start (connections.sending)."""
@@ -153,6 +169,7 @@ def next_batch(connection: Connection, size: int) -> Batch:
     )
     if not rows:
         return Batch(adds=[], drops=[], snapshot=False)
+    rows = naming_at_most(rows, size)
     adds, drops = compact(rows)
     return Batch(
         adds=adds, drops=drops, snapshot=False, first_seq=rows[0][0], last_seq=rows[-1][0], next_cursor=rows[-1][0]
