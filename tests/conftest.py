@@ -70,12 +70,14 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True, scope="session")
 def own_celery_broker():
-    """Each pytest-xdist worker sends tasks to its own Redis database, the one its worker
-    processes (tests/workers.py) listen on, so parallel tests never take each other's tasks."""
+    """Each pytest-xdist worker sends tasks to its own Redis database and queue, those its
+    worker processes (tests/workers.py) listen on, so parallel tests never take each other's
+    tasks."""
     from config.celery import app
-    from tests.workers import broker_url
+    from tests.workers import broker_url, queue_name
 
     app.conf.broker_url = broker_url()
+    app.conf.task_default_queue = queue_name()
     yield
 
 

@@ -1,7 +1,8 @@
 """A real Celery worker (with beat) in its own process, on the test database.
 
-Each pytest-xdist worker gets its own Redis database as broker, so tests running in
-parallel never take each other's tasks.
+Each pytest-xdist worker gets its own Redis database as broker and a queue named after its
+database, so tests running in parallel (or two test runs on one machine sharing Redis) never
+take each other's tasks.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 from django.db import connection
 
@@ -24,6 +26,13 @@ def broker_url() -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = 2 + int("".join(ch for ch in worker if ch.isdigit()) or 0) % 12
     return f"redis://127.0.0.1:6379/{index}"
+
+
+def queue_name() -> str:
+    """The Celery queue of this test process: named after its database and xdist worker, as
+    the test database is, so a worker of another run on the same broker never consumes it."""
+    database = urlparse(os.environ.get("DATABASE_URL", "")).path.strip("/") or "openaudience"
+    return f"tests-{database}-{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}"
 
 
 def database_url() -> str:
@@ -60,6 +69,7 @@ class WorkerProcess:
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": broker_url(),
             "REDIS_URL": broker_url(),
+            "CELERY_TASK_DEFAULT_QUEUE": queue_name(),
             "OPENAUDIENCE_VAR_DIR": self.var,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             **(extra_env or {}),
@@ -69,7 +79,7 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         import redis
 
-        redis.Redis.from_url(broker_url()).flushdb()
+        redis.Redis.from_url(broker_url()).delete(queue_name())  # tasks left by an earlier worker
         forget_queued_wakes()
         args = [
             sys.executable,
