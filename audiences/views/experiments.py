@@ -186,8 +186,9 @@ def _download_for(request: HttpRequest, uid) -> Download:
 @require_GET
 def download_detail(request: HttpRequest, uid) -> HttpResponse:
     """Progress while the job runs (the page polls itself); the link once ready."""
+    # Not marked seen here: the page polls itself, and a poll landing as the job finishes
+    # would swallow the notice of someone who has already gone to work elsewhere.
     download = _download_for(request, uid)
-    downloads.mark_seen(download, request.user)
     context = {
         "nav": "realtime",
         "download": download,
