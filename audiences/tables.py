@@ -50,20 +50,14 @@ class CatalogueTable(BoundedTable):
         attrs = {"class": "table"}
 
 
-class AudienceTable(BoundedTable):
-    """The real-time audience list; the metric columns are annotations (see `audiences.metrics`)."""
+class AudienceColumns(BoundedTable):
+    """The columns both audience lists (real-time and standard) show the same way."""
 
     name = tables.Column(linkify=True)
-    size = tables.TemplateColumn(template_name="audiences/cells/size.html", verbose_name="Size")
-    adds_24h = tables.Column(verbose_name="Adds (24 h)")
-    drops_24h = tables.Column(verbose_name="Drops (24 h)")
-    volatility = tables.Column(verbose_name="Volatility (24 h)", default="—")
     connected_outputs = tables.Column(verbose_name="Connected outputs")
     tags = tables.TemplateColumn(template_name="audiences/cells/tags.html", verbose_name="Tags", orderable=False)
     updated_at = tables.DateTimeColumn(verbose_name="Last updated", format="Y-m-d H:i")
     created_by = tables.Column(verbose_name="Created by", order_by=("created_by__username",), default="—")
-    access = tables.Column(verbose_name="Access")
-    status = tables.TemplateColumn(template_name="audiences/cells/status.html", verbose_name="Status")
     # A fault icon per audience with a faulted connection; the template tag comes from the
     # connections app (no import from here) and reads the account's faults once per page.
     faults = tables.TemplateColumn(
@@ -72,6 +66,20 @@ class AudienceTable(BoundedTable):
         orderable=False,
         empty_values=(),
     )
+
+    def render_created_by(self, value) -> str:
+        return value.get_full_name() or value.username
+
+
+class AudienceTable(AudienceColumns):
+    """The real-time audience list; the metric columns are annotations (see `audiences.metrics`)."""
+
+    size = tables.TemplateColumn(template_name="audiences/cells/size.html", verbose_name="Size")
+    adds_24h = tables.Column(verbose_name="Adds (24 h)")
+    drops_24h = tables.Column(verbose_name="Drops (24 h)")
+    volatility = tables.Column(verbose_name="Volatility (24 h)", default="—")
+    access = tables.Column(verbose_name="Access")
+    status = tables.TemplateColumn(template_name="audiences/cells/status.html", verbose_name="Status")
     actions = tables.TemplateColumn(
         template_name="audiences/cells/actions.html", verbose_name="Actions", orderable=False, empty_values=()
     )
@@ -110,17 +118,13 @@ class AudienceTable(BoundedTable):
     def render_volatility(self, value: float) -> str:
         return f"{value:.1%}"
 
-    def render_created_by(self, value) -> str:
-        return value.get_full_name() or value.username
-
     def render_access(self, record: Audience) -> str:
         return record.get_access_display()
 
 
-class StandardAudienceTable(BoundedTable):
+class StandardAudienceTable(AudienceColumns):
     """Audiences > Standard; each tab shows the columns that mean something at its stage."""
 
-    name = tables.Column(linkify=True)
     size = tables.TemplateColumn(template_name="audiences/cells/standard_size.html", verbose_name="Size")
     date_range = tables.TemplateColumn(
         template_name="audiences/cells/date_range.html",
@@ -132,16 +136,6 @@ class StandardAudienceTable(BoundedTable):
     calculated_at = tables.DateTimeColumn(verbose_name="Calculated", format="Y-m-d H:i", default="—")
     expires_at = tables.DateTimeColumn(verbose_name="Expires", format="Y-m-d H:i", default="—")
     last_sent_at = tables.DateTimeColumn(verbose_name="Last sent", format="Y-m-d H:i", default="Never")
-    connected_outputs = tables.Column(verbose_name="Connected outputs")
-    tags = tables.TemplateColumn(template_name="audiences/cells/tags.html", verbose_name="Tags", orderable=False)
-    created_by = tables.Column(verbose_name="Created by", order_by=("created_by__username",), default="—")
-    updated_at = tables.DateTimeColumn(verbose_name="Last updated", format="Y-m-d H:i")
-    faults = tables.TemplateColumn(
-        template_name="connections/cells/audience_fault_cell.html",
-        verbose_name="Faults",
-        orderable=False,
-        empty_values=(),
-    )
     actions = tables.TemplateColumn(
         template_name="audiences/cells/standard_actions.html",
         verbose_name="Actions",
@@ -178,9 +172,6 @@ class StandardAudienceTable(BoundedTable):
 
     def __init__(self, *args, tab: str, **kwargs):
         super().__init__(*args, exclude=self.HIDDEN_BY_TAB[tab], **kwargs)
-
-    def render_created_by(self, value) -> str:
-        return value.get_full_name() or value.username
 
 
 class CreditEntryTable(BoundedTable):
