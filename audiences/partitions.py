@@ -110,8 +110,12 @@ def drop_expired(now: dt.datetime | None = None) -> list[str]:
         # A day's partition ends at the next midnight; it may go once that is before the cutoff.
         window_cutoff = (now - dt.timedelta(days=account.retention_days)).date()
         kept_cutoff = (now - dt.timedelta(days=account.long_term_retention_days)).date()
-        for partition in EventPartition.objects.filter(account=account, tier=Tier.LIVE, day__lt=window_cutoff):
+        days = EventPartition.objects.filter(account=account, tier=Tier.LIVE, day__lt=window_cutoff)
+        for pk in days.order_by("day").values_list("pk", flat=True):
             with transaction.atomic():
+                partition = _claim(pk)
+                if partition is None:
+                    continue
                 if partition.day < kept_cutoff:
                     _drop(partition)
                 else:
@@ -119,16 +123,24 @@ def drop_expired(now: dt.datetime | None = None) -> list[str]:
             _known.discard((account.pk, partition.tier, partition.day))
             gone.append(partition.table_name)
         months = EventPartition.objects.filter(account=account, tier__in=[Tier.HISTORICAL, Tier.LONG_TERM])
-        for partition in months.filter(day__lt=kept_cutoff).order_by("day"):
-            if span_of(partition.tier, partition.day)[1] > kept_cutoff:
-                continue  # part of the month is still kept
+        for pk in months.filter(day__lt=kept_cutoff).order_by("day").values_list("pk", flat=True):
             with transaction.atomic():
+                partition = _claim(pk)
+                if partition is None or span_of(partition.tier, partition.day)[1] > kept_cutoff:
+                    continue  # another sweep dropped it, or part of the month is still kept
                 _drop(partition)
             _known.discard((account.pk, partition.tier, partition.day))
             gone.append(partition.table_name)
     if gone:
         log.info("%d event partitions left the live tier or the long-term history", len(gone))
     return gone
+
+
+def _claim(pk: int) -> EventPartition | None:
+    """The partition, locked until the caller's transaction ends; None once another sweep has
+    moved or dropped it. Two sweeps at once take turns on each partition (the second waits,
+    then finds it gone) instead of both copying a day or reading a dropped table."""
+    return EventPartition.objects.select_for_update().filter(pk=pk).first()
 
 
 def _drop(partition: EventPartition) -> None:

@@ -200,3 +200,33 @@ def test_live_ingestion_drops_events_past_retention_and_says_how_many(post, tena
     assert ancient.json() == {"batches": 1, "events": 0, "dropped_too_old": 1}  # past the 2 years kept
     stored = sorted(Event.objects.values_list("tier", "timestamp"))
     assert stored == [(Tier.LIVE, now), (Tier.HISTORICAL, now - dt.timedelta(days=30))]
+
+
+@committed
+def test_two_sweeps_at_once_move_each_day_once_and_both_finish(post, tenant, now):
+    import threading
+
+    days = [now - dt.timedelta(days=n) for n in range(20, 28)]
+    assert post("/v2/events", batch(*days)).status_code == 202
+    ids = sorted(Event.objects.values_list("id", flat=True))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        barrier.wait()
+        try:
+            drop_expired(now=now + dt.timedelta(days=15))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sorted(Event.objects.values_list("id", flat=True)) == ids  # each event once, none lost
+    assert set(Event.objects.values_list("tier", flat=True)) == {Tier.LONG_TERM}
