@@ -19,7 +19,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.access import Current, current
 from accounts.models import Role
 from audiences import standard
-from audiences.models import Audience, AudienceKind, CatalogueAttribute, StandardState, Variation
+from audiences.models import Audience, AudienceKind, CatalogueAttribute, Variation
+from audiences.views.audiences import nav_for
 from connections import services
 from connections.forms import BulkConnectForm, ChooseOutputForm, SendForm, SharedAttributesForm, StatusForm
 from connections.listing import with_pending_changes
@@ -33,19 +34,6 @@ RECENT_DELIVERIES = 20
 
 def _audience_for(request: HttpRequest, pk: int) -> Audience:
     return get_object_or_404(Audience, pk=pk, account=current(request).account)
-
-
-def _nav(audience: Audience) -> str:
-    return "standard" if audience.kind == AudienceKind.STANDARD else "realtime"
-
-
-def _expired(audience: Audience) -> bool:
-    return audience.kind == AudienceKind.STANDARD and audience.standard_state == StandardState.EXPIRED
-
-
-EXPIRED = (
-    "{name} has expired: an expired standard audience cannot be connected or sent. Clone it to calculate it again."
-)
 
 
 def _connection_for(request: HttpRequest, pk: int) -> Connection:
@@ -101,12 +89,12 @@ def audience_connect(request: HttpRequest, pk: int) -> HttpResponse:
         for c in connections
     )
     context = {
-        "nav": _nav(audience),
+        "nav": nav_for(audience),
         "audience": audience,
         "record": audience,
         "tab": "connect",
         "standard": audience.kind == AudienceKind.STANDARD,
-        "expired": _expired(audience),
+        "expired": standard.connect_refusal(audience) is not None,
         "connections": connections,
         "faults": [c for c in connections if c.faulted_at],
         "busy": busy,
@@ -144,7 +132,7 @@ def connection_create(request: HttpRequest, pk: int) -> HttpResponse:
         if c.pk not in connected
     ]
     context = {
-        "nav": _nav(audience),
+        "nav": nav_for(audience),
         "audience": audience,
         "record": audience,
         "tab": "connect",
@@ -232,7 +220,7 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         attributes_form = SharedAttributesForm(initial={"attributes": connection.shared_attributes}, keys=keys)
     annotated = with_pending_changes(Connection.objects.filter(pk=connection.pk)).values_list("pending", flat=True)
     context = {
-        "nav": _nav(audience),
+        "nav": nav_for(audience),
         "connection": connection,
         "audience": audience,
         "configuration": connection.output_configuration,
