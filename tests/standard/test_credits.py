@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import hypothesis
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from hypothesis import strategies as st
 
 from accounts.models import Account
 from audiences import services, standard
@@ -38,6 +40,8 @@ def test_three_audiences_over_the_same_year_cost_one_credit_together(tenant):
         ([("2018-01-01", "2018-12-31"), ("2018-07-01", "2019-06-30")], 2),  # overlap counted once
         ([("2017-01-01", "2017-03-01"), ("2019-01-01", "2019-03-01")], 1),  # disjoint: their days add
         ([("2015-01-01", "2015-12-31"), ("2019-01-01", "2019-12-31")], 2),
+        # Two leap years: 732 days, yet never more together than the 1 + 1 they cost apart.
+        ([("2020-01-01", "2020-12-31"), ("2024-01-01", "2024-12-31")], 2),
     ],
 )
 def test_credits_count_the_union_of_the_date_ranges(tenant, ranges, credits):
@@ -267,3 +271,22 @@ def test_an_edit_saved_from_a_page_loaded_before_calculate_neither_undoes_nor_ch
     with pytest.raises(standard.StandardRefused):
         standard.start_calculation(tenant.account, [stored], acting_user=tenant.marketer)
     assert standard.balance(tenant.account) == 1
+
+
+closed_ranges = st.lists(
+    st.tuples(st.dates(dt.date(2015, 1, 1), dt.date(2025, 12, 31)), st.integers(0, 800)),
+    min_size=1,
+    max_size=5,
+)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(ranges=closed_ranges)
+def test_calculating_together_never_costs_more_than_apart_nor_less_than_any_one(ranges):
+    audiences = [
+        Audience(kind="standard", range_start=first, range_end=first + dt.timedelta(days=n)) for first, n in ranges
+    ]
+    together = standard.credits_needed(audiences)
+
+    assert together <= sum(standard.credits_needed([a]) for a in audiences)
+    assert together >= max(standard.credits_needed([a]) for a in audiences)
