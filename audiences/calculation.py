@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from audiences.criteria.compiler import CompiledQuery, compile_definition, set_based_plans
+from audiences.criteria.compiler import CompiledQuery, compile_definition, set_based_plans, statistics_known
 from audiences.criteria.datatypes import resolve_types
 from audiences.criteria.definition import Definition, parse_definition
 from audiences.criteria.scope import Scope
@@ -103,7 +103,14 @@ def drop_from_every_audience(mpid: int, account_id: int, now: dt.datetime | None
     return audience_ids
 
 
-def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: Sequence[int] | None) -> Changes:
+def _apply(
+    audience_id: int,
+    compiled: CompiledQuery,
+    now: dt.datetime,
+    mpids: Sequence[int] | None,
+    *,
+    account_id: int | None = None,
+) -> Changes:
     # A new member takes the A/B variation its mpid's stable bucket falls in (NULL without a
     # test); members keep theirs, so definition edits never move anyone between variations.
     members_sql, params = compiled.members()
@@ -139,7 +146,9 @@ def _apply(audience_id: int, compiled: CompiledQuery, now: dt.datetime, mpids: S
     """
     with connection.cursor() as cursor:
         lock_audience(cursor, audience_id)
-        with set_based_plans(cursor):
+        # A full calculation over measured tables plans as PostgreSQL would (statistics_known).
+        trusted = mpids is None and account_id is not None and statistics_known(cursor, account_id)
+        with set_based_plans(cursor, trust_statistics=trusted):
             cursor.execute(sql, params)
             flags = [row[0] for row in cursor.fetchall()]
     return Changes(added=sum(flags), dropped=len(flags) - sum(flags))
@@ -155,7 +164,7 @@ def calculate(audience: Audience, now: dt.datetime | None = None) -> Changes:
         definition, scope = prepare(audience)
         compiled = compile_definition(definition, scope, now=now)
         with transaction.atomic():
-            changes = _apply(audience.pk, compiled, now, mpids=None)
+            changes = _apply(audience.pk, compiled, now, mpids=None, account_id=audience.account_id)
             size = audience.members.count()
             Audience.objects.filter(pk=audience.pk).update(
                 size=size,

@@ -253,21 +253,22 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def timed_count(sql: str, params, *, as_the_engine_plans: bool = False) -> tuple[int, float]:
-    """Run a count; with `as_the_engine_plans`, under the planner settings the engine's own
-    calculations use (see `set_based_plans` in the compiler)."""
+def timed_count(sql: str, params, *, engine_account: int | None = None) -> tuple[int, float]:
+    """Run a count; with `engine_account`, under the planner settings the engine's full
+    calculations use for that account (see `set_based_plans` and `statistics_known`)."""
     from django.db import connection, transaction
 
-    from audiences.criteria import compiler
+    from audiences.criteria.compiler import set_based_plans, statistics_known
 
-    settings = getattr(compiler, "set_based_plans", None) if as_the_engine_plans else None
     with transaction.atomic(), connection.cursor() as cursor:
-        began = time.perf_counter()
-        if settings is None:
+        if engine_account is None:
+            began = time.perf_counter()
             cursor.execute(sql, params)
             found = cursor.fetchone()[0]
         else:
-            with settings(cursor):
+            trusted = statistics_known(cursor, engine_account)
+            began = time.perf_counter()
+            with set_based_plans(cursor, trust_statistics=trusted):
                 cursor.execute(sql, params)
                 found = cursor.fetchone()[0]
         return found, time.perf_counter() - began
@@ -284,7 +285,7 @@ def compare(audience, ds: dataset.DataSet, hand: tuple[str, dict], repeats: int)
     members_sql, params = compile_definition(definition, scope, now=ds.now).members()
     compiled_sql = f"SELECT count(*) FROM ({members_sql}) AS members"
     runs = {
-        "engine": lambda: timed_count(compiled_sql, params, as_the_engine_plans=True),
+        "engine": lambda: timed_count(compiled_sql, params, engine_account=ds.account_id),
         "default": lambda: timed_count(compiled_sql, params),
         "hand": lambda: timed_count(*hand),
     }
@@ -410,7 +411,7 @@ def estimate_figures(ds: dataset.DataSet, options: argparse.Namespace) -> list[F
     for definition, answer in candidates:
         parsed, _ = parse_definition(definition)
         sql, params = compile_definition(resolve_types(parsed, scope), scope, now=ds.now).members()
-        true_size, took = timed_count(f"SELECT count(*) FROM ({sql}) AS members", params, as_the_engine_plans=True)
+        true_size, took = timed_count(f"SELECT count(*) FROM ({sql}) AS members", params, engine_account=ds.account_id)
         exact_seconds.append(took)
         if true_size <= threshold:
             continue
