@@ -41,7 +41,7 @@ def main() -> None:
         # Sections on the large generated data set share one kept database; the others get
         # a database recreated once per run.
         if getattr(module, "DATA_SET", False):
-            dataset.use_dataset(options)
+            dataset.use_dataset(options, module.DATA_SET)
         elif not fresh:
             print(f"Benchmark database: {use_bench_database()} (recreated)", flush=True)
             fresh = True

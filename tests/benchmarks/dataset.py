@@ -11,7 +11,10 @@ purchase commerce events). User activity is skewed, as in real apps: a few users
 hundreds of events, many have none in the last 30 days.
 
 The database `openaudience_bench_engine` keeps the data between runs (building takes
-minutes); `--rebuild` builds it again. A data set of other sizes (`--profiles`, `--events`,
+minutes); `--rebuild` builds it again. The standard section's data set (`STANDARD`) is the same
+generator over 12 months and 50,000,000 events, in `openaudience_bench_standard`: days older
+than the account's 30-day real-time window are in the monthly long-term tier partitions, as
+the hourly roll-up (`partitions.drop_expired`) leaves them. A data set of other sizes (`--profiles`, `--events`,
 for trying a section quickly) lives in a database of its own, named after its sizes, so it
 never replaces the large one. Time windows are relative to the moment the data set
 was built (`DataSet.now`), so every figure is measured "as of" that moment however old the
@@ -25,7 +28,7 @@ import datetime as dt
 import json
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from tests.benchmarks.harness import ENGINE_DB, use_database
 
@@ -92,6 +95,21 @@ PROFILES = 1_000_000
 EVENTS = 10_000_000
 
 
+@dataclass(frozen=True)
+class Shape:
+    """A kind of data set: its database at the default sizes, its default events, its history
+    in days and its real-time window (None: every event is live)."""
+
+    database: str
+    events: int
+    days: int
+    window_days: int | None = None
+
+
+ENGINE = Shape(ENGINE_DB, EVENTS, DAYS)
+STANDARD = Shape("openaudience_bench_standard", 50_000_000, 365, window_days=30)
+
+
 @dataclass
 class DataSet:
     account_id: int
@@ -103,10 +121,14 @@ class DataSet:
     seed: int
     build_seconds: float
     built_at: str
+    days: int = DAYS
+    window_days: int | None = None
+    database: str = field(default="", compare=False)
 
     def describe(self) -> str:
+        tiers = f"; live for the last {self.window_days} days, long-term before" if self.window_days else ""
         return (
-            f"{self.profiles:,} profiles, {self.events:,} events over {DAYS} days as of "
+            f"{self.profiles:,} profiles, {self.events:,} events over {self.days} days{tiers} as of "
             f"{self.now:%Y-%m-%d %H:%M} UTC (built in {self.build_seconds:.0f} s)"
         )
 
@@ -117,43 +139,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--profiles", type=int, default=PROFILES, help=f"profiles of the data set (default {PROFILES:,})"
     )
-    group.add_argument("--events", type=int, default=EVENTS, help=f"events of the data set (default {EVENTS:,})")
+    group.add_argument(
+        "--events",
+        type=int,
+        default=None,
+        help=f"events of the data set (default {EVENTS:,}; the standard section's {STANDARD.events:,})",
+    )
 
 
-_ready: DataSet | None = None
+_ready: dict[str, DataSet] = {}  # by database
+_current: DataSet | None = None
 
 
-def use_dataset(options: argparse.Namespace) -> DataSet:
-    """Point this process at the engine database, building the data set if it is missing, of
-    another size, or `--rebuild` was given (once per run)."""
-    global _ready
-    name = database_name(options.profiles, options.events)
-    use_database(name, recreate=bool(options.rebuild and _ready is None))
-    if _ready is not None:
-        return _ready
-    found = stored()
-    if found is None or (found.profiles, found.events) != (options.profiles, options.events):
-        if found is not None:
-            print(f"[dataset] the stored data set has other sizes ({found.describe()}): rebuilding", flush=True)
-            use_database(name, recreate=True)
-        found = build(options.profiles, options.events, options.seed)
-    else:
-        print(f"[dataset] reusing {found.describe()}", flush=True)
-    _ready = found
+def use_dataset(options: argparse.Namespace, shape: Shape | bool = ENGINE) -> DataSet:
+    """Point this process at the data set's database (a section's `DATA_SET`: True for the
+    engine one), building the data set if it is missing, of another size, or `--rebuild` was
+    given (once per run)."""
+    global _current
+    shape = ENGINE if shape is True else shape
+    events = options.events or shape.events
+    name = database_name(options.profiles, events, shape)
+    use_database(name, recreate=bool(options.rebuild and name not in _ready))
+    found = _ready.get(name)
+    if found is None:
+        found = stored()
+        wanted = (options.profiles, events, shape.days, shape.window_days)
+        if found is None or (found.profiles, found.events, found.days, found.window_days) != wanted:
+            if found is not None:
+                print(f"[dataset] the stored data set has other sizes ({found.describe()}): rebuilding", flush=True)
+                use_database(name, recreate=True)
+            found = build(options.profiles, events, options.seed, shape)
+        else:
+            print(f"[dataset] reusing {found.describe()}", flush=True)
+        found.database = name
+        _ready[name] = found
+    _current = found
     return found
 
 
-def database_name(profiles: int, events: int) -> str:
-    if (profiles, events) == (PROFILES, EVENTS):
-        return ENGINE_DB
-    return f"{ENGINE_DB}_{profiles}_{events}"
+def database_name(profiles: int, events: int, shape: Shape = ENGINE) -> str:
+    if (profiles, events) == (PROFILES, shape.events):
+        return shape.database
+    return f"{shape.database}_{profiles}_{events}"
 
 
 def current() -> DataSet:
-    """The data set `use_dataset()` prepared for this run."""
-    if _ready is None:
+    """The data set `use_dataset()` prepared for the section running."""
+    if _current is None:
         raise RuntimeError("use_dataset() first")
-    return _ready
+    return _current
 
 
 def stored() -> DataSet | None:
@@ -185,8 +219,9 @@ class Clock:
     """Timestamps as text for COPY, cached per minute: formatting a datetime per event would be
     the slowest part of the generator."""
 
-    def __init__(self, start: dt.datetime):
+    def __init__(self, start: dt.datetime, horizon: int):
         self.start = start
+        self.horizon = horizon  # seconds from `start` to the data set's `now`
         self.minutes: dict[int, str] = {}
         self.seconds = [f"{s:02d}+00" for s in range(60)]
 
@@ -217,7 +252,7 @@ def copy_rows(cursor, table: str, columns: str, rows) -> int:
     return count
 
 
-def build(profiles: int, events: int, seed: int) -> DataSet:
+def build(profiles: int, events: int, seed: int, shape: Shape = ENGINE) -> DataSet:
     from django.db import connection, transaction
 
     from accounts.models import Account, Workspace
@@ -229,19 +264,33 @@ def build(profiles: int, events: int, seed: int) -> DataSet:
 
     began = time.monotonic()
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    start = now - dt.timedelta(days=DAYS)
-    clock = Clock(start)
+    days = shape.days
+    start = now - dt.timedelta(days=days)
+    clock = Clock(start, days * DAY)
     rng = random.Random(seed)
-    print(f"[dataset] building {profiles:,} profiles and {events:,} events (seed {seed})", flush=True)
+    print(f"[dataset] building {profiles:,} profiles and {events:,} events over {days} days (seed {seed})", flush=True)
 
     Account.objects.filter(name=ACCOUNT_NAME).delete()
-    # Retention far beyond the data's age: the data set is reused for months.
-    account = Account.objects.create(name=ACCOUNT_NAME, retention_days=30_000)
+    # Without a real-time window, retention far beyond the data's age: the data set is reused
+    # for months. With one, the days before it are already rolled into the long-term tier
+    # (what partitions.drop_expired does hourly), which is kept far beyond the data's age.
+    account = Account.objects.create(
+        name=ACCOUNT_NAME, retention_days=shape.window_days or 30_000, long_term_retention_days=30_000
+    )
     workspace = Workspace.objects.create(account=account, name="mPTravel")
     inputs = {}
     for platform, label, *_ in PLATFORMS:
         inputs[platform], _secret = create_input(workspace=workspace, name=label, platform=platform, rate_limit=10_000)
-    ensure_partitions(account.pk, Tier.LIVE, [(start + dt.timedelta(days=n)).date() for n in range(DAYS + 3)])
+    every_day = [(start + dt.timedelta(days=n)).date() for n in range(days + 3)]
+    # Events before the window's first day (the one rolled_before seconds after start) are
+    # long-term, as drop_expired leaves a day once it is wholly before that cutoff.
+    rolled_before = 0
+    if shape.window_days:
+        cutoff = (now - dt.timedelta(days=shape.window_days)).date()
+        rolled_before = int((dt.datetime.combine(cutoff, dt.time(0, tzinfo=dt.UTC)) - start).total_seconds())
+        ensure_partitions(account.pk, Tier.LONG_TERM, [day for day in every_day if day < cutoff])
+        every_day = [day for day in every_day if day >= cutoff]
+    ensure_partitions(account.pk, Tier.LIVE, every_day)
 
     # Profiles: mpid, platform and everything per user, as arrays indexed by user number.
     mpids: list[int] = []
@@ -258,7 +307,7 @@ def build(profiles: int, events: int, seed: int) -> DataSet:
     platform_table = weighted([(i, p[3]) for i, p in enumerate(PLATFORMS)], 100)
     platform_of = [platform_table[rng.randrange(100)] for _ in range(profiles)]
     first_seen = [
-        DAYS * DAY + rng.randrange(90 * DAY) if rng.random() < 0.85 else rng.randrange(DAYS * DAY)
+        days * DAY + rng.randrange(90 * DAY) if rng.random() < 0.85 else rng.randrange(days * DAY)
         for _ in range(profiles)
     ]  # seconds before `now`
 
@@ -272,7 +321,7 @@ def build(profiles: int, events: int, seed: int) -> DataSet:
             cursor.execute(
                 "INSERT INTO audiences_profile (mpid, account_id, sample_bucket, created_at) "
                 "SELECT m, %s, audiences_sample_bucket(m), %s FROM unnest(%s::bigint[]) AS m",
-                [a, now - dt.timedelta(days=DAYS), mpids],
+                [a, start, mpids],
             )
             n = cursor.rowcount
         else:
@@ -303,12 +352,13 @@ def build(profiles: int, events: int, seed: int) -> DataSet:
         print(f"[dataset] {n:,} identities in {time.monotonic() - t:.0f} s", flush=True)
 
     t = time.monotonic()
+    input_ids = [inputs[p[0]].pk for p in PLATFORMS]
     with transaction.atomic(), connection.cursor() as cursor:
         n = copy_rows(
             cursor,
             "audiences_event",
             EVENT_COLUMNS,
-            _event_rows(rng, events, mpids, platform_of, a, workspace.pk, [inputs[p[0]].pk for p in PLATFORMS], clock),
+            _event_rows(rng, events, mpids, platform_of, a, workspace.pk, input_ids, clock, rolled_before),
         )
     print(f"[dataset] {n:,} events in {time.monotonic() - t:.0f} s", flush=True)
 
@@ -324,15 +374,18 @@ def build(profiles: int, events: int, seed: int) -> DataSet:
     dataset = DataSet(
         account_id=a,
         workspace_id=workspace.pk,
-        input_ids=[inputs[p[0]].pk for p in PLATFORMS],
+        input_ids=input_ids,
         now=now,
         profiles=profiles,
         events=n,
         seed=seed,
         build_seconds=time.monotonic() - began,
         built_at=dt.datetime.now(dt.UTC).isoformat(),
+        days=days,
+        window_days=shape.window_days,
     )
     value = {**asdict(dataset), "now": now.isoformat()}
+    value.pop("database")
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {META} (key text PRIMARY KEY, value jsonb NOT NULL)")
         cursor.execute(
@@ -345,7 +398,7 @@ def build(profiles: int, events: int, seed: int) -> DataSet:
 
 def _profile_rows(rng: random.Random, mpids, platform_of, first_seen, workspace_id: int, clock: Clock):
     statuses = weighted(STATUSES, 100)
-    horizon = DAYS * DAY
+    horizon = clock.horizon
     for i, mpid in enumerate(mpids):
         city, lat, lon = HOME_CITIES[rng.randrange(len(HOME_CITIES))]
         genres = rng.sample(GENRES, 2)
@@ -374,7 +427,7 @@ def _profile_rows(rng: random.Random, mpids, platform_of, first_seen, workspace_
 def _identity_rows(rng: random.Random, mpids, platform_of, first_seen, account_id: int, workspace_id: int, clock):
     """Emails and advertising ids, each rising with the user number (random ids, sorted), so
     the unique (type, value) indexes are filled at their end too."""
-    horizon = DAYS * DAY
+    horizon = clock.horizon
     devices = sorted(f"{rng.getrandbits(128):032X}" for _ in mpids)
     for i, mpid in enumerate(mpids):
         seen = clock(horizon - first_seen[i])
@@ -414,14 +467,17 @@ def _fragments(rng: random.Random) -> list[str]:
     return weighted(pairs, 10_000)
 
 
-def _event_rows(rng: random.Random, events: int, mpids, platform_of, account_id, workspace_id, input_ids, clock):
+def _event_rows(
+    rng: random.Random, events: int, mpids, platform_of, account_id, workspace_id, input_ids, clock, rolled_before=0
+):
     """App sessions in time order: a session_start, then events 37 s apart; busier users have
-    more sessions (the user of a session is drawn with a skew towards low user numbers)."""
+    more sessions (the user of a session is drawn with a skew towards low user numbers).
+    Events less than `rolled_before` seconds after the start are long-term."""
     profiles = len(mpids)
     tails = [f"{workspace_id}\t{input_ids[platform_of[i]]}\t{mpid}\t" for i, mpid in enumerate(mpids)]
     fragments = _fragments(rng)
     size = len(fragments)
-    horizon = DAYS * DAY
+    horizon = clock.horizon
     sessions = []
     total = 0
     while total < events:
@@ -430,16 +486,22 @@ def _event_rows(rng: random.Random, events: int, mpids, platform_of, account_id,
         sessions.append((rng.randrange(horizon) << 32) | (owner << 6) | length)
         total += length
     sessions.sort()
-    head = f"{account_id}\t0\t"
+    from audiences.models.events import Tier
+
+    live = f"{account_id}\t{int(Tier.LIVE)}\t"
+    rolled = f"{account_id}\t{int(Tier.LONG_TERM)}\t"
     start_fragment = "session_start\t\t\t{}\t\\N\t\\N"
     last = horizon - 1
     for key in sessions:
         began, owner, length = key >> 32, (key >> 6) & 0x3FFFFFF, key & 63
         tail = tails[owner]
         stamp = clock(began)
+        head = rolled if began < rolled_before else live
         yield f"{head}{stamp}\t{tail}{start_fragment}\t{stamp}\n"
         for j in range(1, length):
-            stamp = clock(min(began + 37 * j, last))
+            offset = min(began + 37 * j, last)
+            stamp = clock(offset)
+            head = rolled if offset < rolled_before else live
             yield f"{head}{stamp}\t{tail}{fragments[int(rng.random() * size)]}\t{stamp}\n"
 
 
