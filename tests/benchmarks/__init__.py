@@ -4,7 +4,8 @@ Each section is a module here with `SECTION` (its name), `add_arguments(parser)`
 `run(options) -> list[Figure]`; list it in `SECTIONS` to add it to the table. Sections run
 against their own database, `openaudience_bench`, recreated at the start of every run, or,
 when the module sets `DATA_SET = True`, against the large generated data set of `dataset.py`
-in `openaudience_bench_engine`, built once and kept.
+in `openaudience_bench_engine`, built once and kept (or another `dataset.Shape`, as the
+standard section's 12 months in `openaudience_bench_standard`).
 """
 
 from __future__ import annotations
@@ -15,4 +16,5 @@ SECTIONS = {
     "engine": "tests.benchmarks.engine",
     "realtime": "tests.benchmarks.realtime",
     "forwarding": "tests.benchmarks.forwarding",
+    "standard": "tests.benchmarks.standard",
 }
