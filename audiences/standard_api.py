@@ -88,6 +88,17 @@ def _calculation_out(calculation: StandardCalculation, balance: int) -> dict[str
     }
 
 
+def _each_of(queryset, ids: list[int], path: str, missing: str) -> list:
+    """The rows with these ids, in their order; a 400 naming each id the queryset lacks."""
+    found = {row.pk: row for row in queryset.filter(pk__in=ids)}
+    errors = [
+        {"path": f"{path}[{index}]", "message": missing.format(pk)} for index, pk in enumerate(ids) if pk not in found
+    ]
+    if errors:
+        raise ApiError.many(400, errors)
+    return [found[pk] for pk in ids]
+
+
 def _standard_audience(request: HttpRequest, audience_id: int) -> Audience:
     if not 0 < audience_id < 2**63:
         raise Http404("no such audience")
@@ -102,15 +113,9 @@ def _standard_audience(request: HttpRequest, audience_id: int) -> Audience:
 def calculate(request: HttpRequest, payload: CalculationIn) -> Status:
     token = require_editor(request)
     account = token.account
-    found = {a.pk: a for a in Audience.objects.filter(account=account, pk__in=payload.audience_ids)}
-    missing = [
-        {"path": f"audience_ids[{index}]", "message": f"no audience {pk} in this account"}
-        for index, pk in enumerate(payload.audience_ids)
-        if pk not in found
-    ]
-    if missing:
-        raise ApiError.many(400, missing)
-    audiences = [found[pk] for pk in payload.audience_ids]
+    audiences = _each_of(
+        Audience.objects.filter(account=account), payload.audience_ids, "audience_ids", "no audience {} in this account"
+    )
     if not payload.confirm:
         errors = standard.calculation_refusals(audiences, account)
         if errors:
@@ -120,7 +125,7 @@ def calculate(request: HttpRequest, payload: CalculationIn) -> Status:
             "state": None,
             "progress": 0.0,
             "error": None,
-            "audience_ids": sorted(found),
+            "audience_ids": sorted({a.pk for a in audiences}),
             "credits": standard.credits_needed(audiences),
             "balance": standard.balance(account),
             "created_at": None,
@@ -174,18 +179,21 @@ def send(request: HttpRequest, audience_id: int, payload: SendIn) -> Status:
 
     token = require_editor(request)
     audience = _standard_audience(request, audience_id)
-    found = {c.pk: c for c in Connection.objects.filter(audience=audience, pk__in=payload.connection_ids)}
-    missing = [
-        {"path": f"connection_ids[{index}]", "message": f"no connection {pk} of this audience"}
-        for index, pk in enumerate(payload.connection_ids)
-        if pk not in found
-    ]
-    if missing:
-        raise ApiError.many(400, missing)
+    connections = _each_of(
+        Connection.objects.filter(audience=audience),
+        payload.connection_ids,
+        "connection_ids",
+        "no connection {} of this audience",
+    )
     try:
-        standard.send(audience, [found[pk] for pk in payload.connection_ids], acting_user=token.created_by)
+        standard.send(audience, connections, acting_user=token.created_by)
     except standard.StandardRefused as refused:
         raise ApiError.many(refused.status, refused.errors) from None
     return Status(
-        202, {"audience_id": audience.pk, "last_sent_at": audience.last_sent_at, "connection_ids": sorted(found)}
+        202,
+        {
+            "audience_id": audience.pk,
+            "last_sent_at": audience.last_sent_at,
+            "connection_ids": sorted(c.pk for c in connections),
+        },
     )
