@@ -194,6 +194,6 @@ def send(request: HttpRequest, audience_id: int, payload: SendIn) -> Status:
         {
             "audience_id": audience.pk,
             "last_sent_at": audience.last_sent_at,
-            "connection_ids": sorted(c.pk for c in connections),
+            "connection_ids": sorted({c.pk for c in connections}),
         },
     )
