@@ -30,7 +30,7 @@ class Current:
 
 
 def resolve_current(request: HttpRequest) -> Current | None:
-    """Pick the person's account and workspace from the session, falling back to the first."""
+    """Pick the person's account and workspace from the session, falling back to the first ones."""
     user = request.user
     if not user.is_authenticated:
         return None
@@ -39,7 +39,9 @@ def resolve_current(request: HttpRequest) -> Current | None:
         return None
     wanted = request.session.get(SESSION_ACCOUNT)
     person = next((p for p in people if p.account_id == wanted), people[0])
-    workspaces = Workspace.objects.filter(account=person.account).order_by("name")
+    # Without a choice in the session: the account's first workspace (its oldest, usually its
+    # main app), not the first by name.
+    workspaces = Workspace.objects.filter(account=person.account).order_by("pk")
     workspace = workspaces.filter(pk=request.session.get(SESSION_WORKSPACE)).first() or workspaces.first()
     return Current(person=person, workspace=workspace)
 

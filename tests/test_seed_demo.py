@@ -229,3 +229,22 @@ def test_the_standard_pages_have_credits_drafts_and_a_ready_audience_calculated_
     seed(profiles=5, seed=2, force=True)
     assert standard_audiences.count() == 3
     assert CreditEntry.objects.filter(account=account).count() == 2
+
+
+def test_the_real_time_list_has_active_calculated_audiences_in_the_workspace_people_land_in(client):
+    seed()
+    account = demo()
+
+    realtime = Audience.objects.filter(account=account, kind=AudienceKind.REALTIME)
+    assert realtime.count() == 3
+    assert set(realtime.values_list("status", flat=True)) == {"active"}
+    for audience in realtime:
+        assert audience.size == audience.members.count()
+    assert sum(a.size for a in realtime) > 0
+    # Signed in, the marketer lands in the US workspace and sees them.
+    assert client.login(username="demo-marketer", password=PASSWORD)
+    page = client.get("/audiences/real-time/").content.decode()
+    assert all(audience.name in page for audience in realtime)
+
+    seed(profiles=5, seed=2, force=True)
+    assert realtime.count() == 3

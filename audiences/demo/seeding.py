@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Person, Role, Workspace
 from audiences.demo.content import INPUTS, WORKSPACES
+from audiences.demo.realtime import seed_realtime_audiences
 from audiences.demo.standard import seed_standard_audiences
 from audiences.demo.story import Delivery, DemoStory
 from audiences.ingestion.service import ingest
@@ -51,6 +52,7 @@ class DemoSummary:
     dropped: int = 0
     seconds: float = 0.0
     people: list[str] = field(default_factory=list)
+    realtime_audiences: list[Audience] = field(default_factory=list)
     standard_audiences: list[Audience] = field(default_factory=list)
 
 
@@ -147,6 +149,8 @@ def seed_demo(
     finally:
         gc.set_threshold(*thresholds)
 
+    summary.realtime_audiences = seed_realtime_audiences(account)
+    report(f"  {len(summary.realtime_audiences)} real-time audiences, active and calculated")
     summary.standard_audiences = seed_standard_audiences(account)
     report(f"  {len(summary.standard_audiences)} standard audiences, one of them calculated")
     summary.profiles = Profile.objects.filter(account=account).count()

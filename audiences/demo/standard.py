@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from accounts.models import Account, Person, Role
 from audiences import standard
+from audiences.demo.content import US
 from audiences.models import Audience, AudienceKind, CreditEntry, CreditReason, StandardState
 
 GRANT = 12
 GRANT_NOTE = "Demo: a year's calculation credits"
-US = "Globetrot US"
 
 
 def _played(times: int) -> dict:
