@@ -28,22 +28,6 @@ from tests.benchmarks.harness import Figure
 SECTION = "engine"
 DATA_SET = True
 
-TUTORIAL = {
-    "version": 1,
-    "criteria": [
-        {
-            "type": "event",
-            "event_type": "custom_event",
-            "name": "Play Video",
-            "attributes": [
-                {"key": "category", "op": "equals", "value": "Destination Intro"},
-                {"key": "destination", "op": "equals", "value": "Paris"},
-            ],
-            "time": {"within_days": 3},
-        },
-        {"join": "and", "type": "user_attribute", "key": "status", "op": "equals", "value": "Premium"},
-    ],
-}
 NESTED = {
     "version": 1,
     "criteria": [{"type": "user_attribute_list", "key": "favourite_genres", "op": "includes", "value": "Travel"}],
@@ -332,6 +316,8 @@ def calculation_figures(ds: dataset.DataSet, options: argparse.Namespace) -> lis
     from audiences.calculation import calculate
 
     figures = []
+    from audiences.demo.realtime import TUTORIAL  # the demo's; models load after use_dataset()
+
     tutorial = make_audience(ds, "Bench: tutorial", TUTORIAL)
     nested = make_audience(ds, "Bench: travel fans", NESTED)
     calculate(nested, now=ds.now)

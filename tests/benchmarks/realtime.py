@@ -51,6 +51,7 @@ def sweep_figures(ds: dataset.DataSet) -> list[Figure]:
 
     from audiences import realtime
     from audiences.calculation import calculate
+    from audiences.demo.realtime import TUTORIAL
     from audiences.models import Audience
 
     figures = []
@@ -58,7 +59,7 @@ def sweep_figures(ds: dataset.DataSet) -> list[Figure]:
     # A sweep visits every active real-time audience of the database: only this section's.
     live.drop_account(live.ACCOUNT_NAME)
     for label, definition in (
-        ("tutorial audience", engine.TUTORIAL),
+        ("tutorial audience", TUTORIAL),
         ("Play Video in the last 7 days", PLAYED_THIS_WEEK),
     ):
         audience = engine.make_audience(ds, f"Bench: sweep {label}", definition)
@@ -115,6 +116,7 @@ def make_list_audiences(ds: dataset.DataSet, count: int, user, rng: random.Rando
     from django.db import connection
     from django.utils import timezone
 
+    from audiences.demo.realtime import TUTORIAL
     from audiences.models import Audience, Tag
     from connections.models import Connection
     from outputs.services import create_configuration
@@ -128,7 +130,7 @@ def make_list_audiences(ds: dataset.DataSet, count: int, user, rng: random.Rando
                 account_id=ds.account_id,
                 name=f"List audience {start + n:03d}",
                 external_name=f"list_{start + n}",
-                definition=engine.TUTORIAL,
+                definition=TUTORIAL,
                 status=rng.choice(statuses),
                 access=rng.choice(["private", "view_only", "usable"]),
                 created_by=user,
