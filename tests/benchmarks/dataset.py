@@ -277,7 +277,7 @@ def build(profiles: int, events: int, seed: int, shape: Shape = ENGINE) -> DataS
     account = Account.objects.create(
         name=ACCOUNT_NAME, retention_days=shape.window_days or 30_000, long_term_retention_days=30_000
     )
-    workspace = Workspace.objects.create(account=account, name="mPTravel")
+    workspace = Workspace.objects.create(account=account, name="Globetrot")
     inputs = {}
     for platform, label, *_ in PLATFORMS:
         inputs[platform], _secret = create_input(workspace=workspace, name=label, platform=platform, rate_limit=10_000)
