@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Workspace
+from audiences import queued
 from audiences.calculation import Changes, DefinitionUnusable, recalculate_for
 from audiences.criteria.definition import (
     CartAbandonmentCriterion,
@@ -32,7 +33,7 @@ from audiences.criteria.definition import (
     parse_definition,
 )
 from audiences.criteria.scope import Scope
-from audiences.models import Audience, AudienceKind, AudienceStatus, QueuedDrain
+from audiences.models import Audience, AudienceKind, AudienceStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,30 +59,21 @@ def queue(workspace_id: int, mpids: Iterable[int], now: dt.datetime) -> None:
         )
 
 
-# A queued drain older than this is taken as lost (its task will not run): wake again.
-WAKE_STALE_SECONDS = 5
+DRAIN = "drain"
 
 
 def wake() -> None:
     """Ask a worker to drain the queue (after the data it refers to has committed), unless a
-    drain task is queued and not started yet (see QueuedDrain)."""
+    drain task is queued and not started yet (see audiences.queued)."""
     from audiences.tasks import evaluate_pending
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO audiences_queueddrain (id, queued_at) VALUES (1, now()) "
-            "ON CONFLICT (id) DO UPDATE SET queued_at = EXCLUDED.queued_at "
-            "WHERE audiences_queueddrain.queued_at < now() - make_interval(secs => %s) RETURNING id",
-            [WAKE_STALE_SECONDS],
-        )
-        queued = cursor.fetchone() is not None
-    if queued:
+    if queued.mark([DRAIN]):
         evaluate_pending.delay()
 
 
 def draining() -> None:
     """A drain task starts: users queued from now on need a new wake."""
-    QueuedDrain.objects.filter(pk=1).delete()
+    queued.started(DRAIN)
 
 
 def active_audiences(account_id: int) -> list[Audience]:

@@ -110,27 +110,6 @@ class Delivery(models.Model):
         return f"{self.batch_id} ({self.outcome})"
 
 
-class QueuedWake(models.Model):
-    """A forwarding task is queued for this connection and has not started yet.
-
-    One queued task per connection is enough: it sends everything committed when it starts.
-    Under real-time load every evaluated chunk announces changes for the same audiences, and
-    without this the queue filled with a task per connection per chunk, each sending a few
-    members, faster than workers could run them (minutes behind; docs/benchmarks.md). A row
-    whose task was lost (a purged broker) stops counting after `scheduling.WAKE_STALE`.
-    Kept apart from `Connection`, whose rows the pipeline saves whole.
-    """
-
-    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, primary_key=True, related_name="+")
-    queued_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["queued_at"]
-
-    def __str__(self) -> str:
-        return f"wake of connection {self.connection_id}"
-
-
 class DownstreamDeletion(models.Model):
     """An audience was deleted; its partners still have to be told (with retries)."""
 

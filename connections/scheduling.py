@@ -6,9 +6,10 @@ from django.db import connection as db
 from django.db import transaction
 from django.dispatch import receiver
 
+from audiences import queued
 from audiences.models import AudienceKind
 from audiences.signals import membership_changed
-from connections.models import Connection, ConnectionStatus, QueuedWake
+from connections.models import Connection, ConnectionStatus
 
 # A standard audience's connection has work only while a Send's snapshot is under way; it
 # never follows the change log (connections.sending).
@@ -40,33 +41,21 @@ def has_work(connection_id: int) -> bool:
     return bool(due_connections([connection_id]))
 
 
-# A queued wake older than this is taken as lost (its task will not run): wake again.
-WAKE_STALE_SECONDS = 5
+def _key(connection_id: int) -> str:
+    return f"forward:{connection_id}"
 
 
 def wake(connection_ids: list[int]) -> None:
-    """Queue a forwarding task for each connection that has none queued (see QueuedWake)."""
+    """Queue a forwarding task for each connection that has none queued (audiences.queued)."""
     from connections.tasks import forward_connection
 
-    if not connection_ids:
-        return
-    with db.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO connections_queuedwake (connection_id, queued_at) "
-            "SELECT c, now() FROM unnest(%s::bigint[]) AS c ORDER BY c "
-            "ON CONFLICT (connection_id) DO UPDATE SET queued_at = EXCLUDED.queued_at "
-            "WHERE connections_queuedwake.queued_at < now() - make_interval(secs => %s) "
-            "RETURNING connection_id",
-            [sorted(set(connection_ids)), WAKE_STALE_SECONDS],
-        )
-        queued = [row[0] for row in cursor.fetchall()]
-    for connection_id in queued:
-        forward_connection.delay(connection_id)
+    for key in queued.mark([_key(c) for c in connection_ids]):
+        forward_connection.delay(int(key.removeprefix("forward:")))
 
 
 def started(connection_id: int) -> None:
     """A forwarding task starts: changes committed from now on need a new wake."""
-    QueuedWake.objects.filter(connection_id=connection_id).delete()
+    queued.started(_key(connection_id))
 
 
 def wake_on_commit(connection_ids: list[int]) -> None:

@@ -48,12 +48,10 @@ def database_url() -> str:
 
 def forget_queued_wakes() -> None:
     """The broker was just emptied: tasks marked as queued are gone with it, so their marks go
-    too (else their work would wait for them; see QueuedWake and QueuedDrain)."""
-    from audiences.models import QueuedDrain
-    from connections.models import QueuedWake
+    too (else their work would wait for them; see audiences.queued)."""
+    from audiences.models import QueuedTask
 
-    QueuedWake.objects.all().delete()
-    QueuedDrain.objects.all().delete()
+    QueuedTask.objects.all().delete()
 
 
 class WorkerProcess:

@@ -12,7 +12,7 @@ from audiences.models.downloads import Download, DownloadState
 from audiences.models.events import Event, EventPartition, SourceRequest
 from audiences.models.inputs import Input, Platform
 from audiences.models.profiles import ErasedProfile, Identity, Profile, ProfileWorkspace
-from audiences.models.realtime import PendingEvaluation, QueuedDrain
+from audiences.models.realtime import PendingEvaluation, QueuedTask
 from audiences.models.sample import ProfileSample
 from audiences.models.standard import (
     CreditEntry,
@@ -48,7 +48,7 @@ __all__ = [
     "Profile",
     "ProfileSample",
     "ProfileWorkspace",
-    "QueuedDrain",
+    "QueuedTask",
     "SourceRequest",
     "StandardCalculation",
     "StandardCalculationState",

@@ -21,20 +21,19 @@ class PendingEvaluation(models.Model):
         return f"{self.mpid} in {self.workspace_id}"
 
 
-class QueuedDrain(models.Model):
-    """An `evaluate_pending` task is queued and has not started yet (one row at most).
+class QueuedTask(models.Model):
+    """A Celery task for this piece of work is queued and has not started yet (see
+    `audiences.queued`): the real-time drain (`drain`) and each connection's forwarding
+    (`forward:<id>`) need one queued task at most, since a task does everything committed
+    when it starts. Without this, every Events API request queued a drain and every evaluated
+    chunk a forwarding task per connection, and under steady load they piled up in front of
+    every other task (minutes behind; docs/benchmarks.md)."""
 
-    A drain takes every waiting user, so one queued task is enough. Every Events API request
-    used to queue one, and under steady load they piled up in front of every other task
-    (forwarding waited behind them; docs/benchmarks.md). A row whose task was lost (a purged
-    broker) stops counting after `realtime.WAKE_STALE_SECONDS`.
-    """
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    key = models.CharField(max_length=100, primary_key=True)
     queued_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["pk"]
+        ordering = ["queued_at"]
 
     def __str__(self) -> str:
-        return f"drain queued at {self.queued_at:%H:%M:%S}"
+        return f"{self.key} queued at {self.queued_at:%H:%M:%S}"
