@@ -66,19 +66,15 @@ class DateRangeForm(RefusalMixin, forms.Form):
                 self.add_error("date_range", "Choose A period to scan the dates typed, or clear them.")
             data["range"] = {"all": True}
             return data
+        # What the dates may be (not in the future, the end not before the start) is the
+        # service's to say (standard.parse_date_range); its refusal lands on the field.
         start: dt.date | None = data.get("start")
         end: dt.date | None = data.get("end")
-        today = dt.datetime.now(dt.UTC).date()
         if start is None and "start" not in self.errors:
             self.add_error("start", "Pick the first day of the period.")
-        elif start is not None and start > today:
-            self.add_error("start", "The period cannot start in the future.")
         most_recent = data.get("end_mode") != "date"
-        if not most_recent:
-            if end is None and "end" not in self.errors:
-                self.add_error("end", "Pick the last day of the period, or choose Most recent.")
-            elif end is not None and start is not None and start > end:
-                self.add_error("end", "The end date must be on or after the start date.")
+        if not most_recent and end is None and "end" not in self.errors:
+            self.add_error("end", "Pick the last day of the period, or choose Most recent.")
         if start is not None and not any(f in self.errors for f in ("start", "end")):
             data["range"] = {"start": start.isoformat(), "end": "most_recent" if most_recent else end.isoformat()}
         return data

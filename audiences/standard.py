@@ -87,9 +87,9 @@ def parse_date_range(value: Any, path: str = "date_range") -> tuple[dt.date | No
     end = None if end_value == "most_recent" else _day(end_value, f"{path}.end", errors, required=True)
     today = timezone.now().date()
     if start is not None and start > today:
-        errors.append({"path": f"{path}.start", "message": "the range cannot start in the future"})
+        errors.append({"path": f"{path}.start", "message": "the period cannot start in the future"})
     if start is not None and end is not None and end < start:
-        errors.append({"path": f"{path}.end", "message": "the end is before the start"})
+        errors.append({"path": f"{path}.end", "message": "the end date must be on or after the start date"})
     if errors:
         raise StandardRefused(errors)
     return start, end
