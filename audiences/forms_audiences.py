@@ -119,6 +119,17 @@ class NewAudienceForm(RefusalMixin, forms.Form):
             self.add_error("inputs", "Pick at least one input: event criteria read only the inputs picked here.")
         return data
 
+    def audience_fields(self) -> dict:
+        """What the create service takes from this form (once it is valid)."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "external_name": data["external_name"],
+            "workspace_ids": data["workspace_ids"],
+            "input_ids": data["input_ids"],
+            "multi_workspace": data["scope"] == "multi",
+        }
+
 
 class AudienceSettingsForm(RefusalMixin, forms.Form):
     name = forms.CharField(required=False, strip=True, label="Audience name")

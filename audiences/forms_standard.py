@@ -85,6 +85,9 @@ class NewStandardAudienceForm(NewAudienceForm, DateRangeForm):
 
     fields_by_path = {**NewAudienceForm.fields_by_path, **DateRangeForm.fields_by_path}
 
+    def audience_fields(self) -> dict:
+        return {**super().audience_fields(), "date_range": self.cleaned_data["range"]}
+
 
 class CalculateForm(RefusalMixin, forms.Form):
     """Which draft standard audiences one calculation covers."""

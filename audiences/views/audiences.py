@@ -131,13 +131,7 @@ def audience_create(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST" and form.is_valid():
         try:
             audience = services.create_audience(
-                account=here.account,
-                acting_user=request.user,
-                name=form.cleaned_data["name"],
-                external_name=form.cleaned_data["external_name"],
-                workspace_ids=form.cleaned_data["workspace_ids"],
-                input_ids=form.cleaned_data["input_ids"],
-                multi_workspace=form.cleaned_data["scope"] == "multi",
+                account=here.account, acting_user=request.user, **form.audience_fields()
             )
         except services.AudienceRefused as refused:
             form.add_refusal(refused.errors)

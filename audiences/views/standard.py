@@ -111,16 +111,7 @@ def standard_create(request: HttpRequest) -> HttpResponse:
         form = NewStandardAudienceForm(account=here.account, workspace=here.workspace, initial=initial)
     elif data is not None and form.is_valid():
         try:
-            audience = standard.create(
-                account=here.account,
-                acting_user=request.user,
-                name=form.cleaned_data["name"],
-                external_name=form.cleaned_data["external_name"],
-                workspace_ids=form.cleaned_data["workspace_ids"],
-                input_ids=form.cleaned_data["input_ids"],
-                multi_workspace=form.cleaned_data["scope"] == "multi",
-                date_range=form.cleaned_data["range"],
-            )
+            audience = standard.create(account=here.account, acting_user=request.user, **form.audience_fields())
         except standard.StandardRefused as refused:
             form.add_refusal(refused.errors)
         else:
