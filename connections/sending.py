@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audiences.models import Audience
-from connections import scheduling
+from connections import forwarding, scheduling
 from connections.models import Connection, ConnectionStatus, SnapshotState, StandardSend
 
 
@@ -53,15 +53,12 @@ def send_members(
         for pk in ids:
             connection = locked[pk]
             # A fresh Send starts from the first member; an open fault is cleared (the marketer
-            # asked to send again), as Resume would.
+            # asked to send again), as Resume does.
+            forwarding.resume(connection)
             connection.snapshot_state = SnapshotState.PENDING
             connection.snapshot_after_mpid = None
             connection.snapshot_seq = None
-            connection.attempts = 0
-            connection.next_attempt_at = None
-            connection.fault_message = ""
-            connection.faulted_at = None
-            connection.save()
+            connection.save(update_fields=["snapshot_state", "snapshot_after_mpid", "snapshot_seq"])
             record, created = StandardSend.objects.select_for_update().get_or_create(
                 connection=connection,
                 defaults={"audience": audience, "sends": 1, "last_sent_at": now, "last_sent_by": acting_user},
